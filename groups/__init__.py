@@ -1,0 +1,1 @@
+"""Programs, cohorts, members, group sessions and attendance: the ground Hearth stands on."""

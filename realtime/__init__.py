@@ -1,0 +1,24 @@
+"""Transport only: Socket.IO connections, rooms, thin handlers and the publisher of events."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from realtime.extensions import socketio
+
+
+def init_realtime(app: Flask) -> None:
+    """Attach Socket.IO with the configured async mode, never an auto-detected one."""
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "hearth"),
+        # Same-origin only: no wildcard CORS for a room people trust.
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        max_http_buffer_size=app.config.get("SOCKETIO_MAX_BUFFER", 16 * 1024),
+        manage_session=False,
+        ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 20),
+        ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
+    )
+    from realtime import handlers  # noqa: F401  (registers the event handlers)
