@@ -53,6 +53,14 @@ def access_staff(actor: Any) -> Actor:
     return actor
 
 
+def access_new_program(actor: Any) -> Actor:
+    """Only admins create programs."""
+    actor = require_actor(actor)
+    if not is_admin(actor):
+        raise Forbidden("Only an admin creates programs.")
+    return actor
+
+
 def _coordinates(actor: Actor, program: Program) -> bool:
     return actor.role == Role.COORDINATOR and any(c.id == actor.id for c in program.coordinators)
 
@@ -127,7 +135,7 @@ def visible_programs(actor: Any) -> Select[tuple[Program]]:
 def visible_cohorts(actor: Any) -> Select[tuple[Cohort]]:
     """Select the cohorts an actor may see (in aggregate at least)."""
     actor = require_actor(actor)
-    query = select(Cohort).order_by(Cohort.start_date.desc(), Cohort.name)
+    query = select(Cohort).order_by(Cohort.start_date.desc(), Cohort.name, Cohort.id)
     if is_admin(actor):
         return query
     if actor.role == Role.COORDINATOR:

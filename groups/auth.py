@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -124,9 +125,28 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_")
-        if wants_json():
-            return jsonify(error={"code": code, "message": exc.description}), exc.code
-        return render_template(
-            "error.html", error=HearthError(exc.description or exc.name)
-        ), exc.code
+        return http_error_response(exc)
+
+
+def http_error_response(
+    exc: HTTPException,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+):
+    """Answer an HTTP error as {"error": ...} JSON for the API and JSON clients, else as a page."""
+    code = code or (exc.name or "error").lower().replace(" ", "_")
+    message = message or exc.description or exc.name
+    # Keep what the error says about itself (Allow on 405), never its HTML content type.
+    headers = {
+        **{k: v for k, v in exc.get_headers() if k.lower() != "content-type"},
+        **(headers or {}),
+    }
+    if wants_json():
+        body: dict[str, Any] = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return jsonify(error=body), exc.code, headers
+    return render_template("error.html", error=HearthError(message)), exc.code, headers

@@ -24,9 +24,9 @@ from groups.access import (
     CohortAccess,
     access_cohort,
     access_new_cohort,
+    access_new_program,
     access_program,
     access_staff,
-    is_admin,
     require_actor,
     visible_cohorts,
     visible_programs,
@@ -212,7 +212,7 @@ def get_user(actor: Any, user_id: int) -> User:
 def list_users(actor: Any, *, role: Role | None = None) -> list[User]:
     """List staff accounts (admins only)."""
     access_staff(actor)
-    query = select(User).order_by(User.display_name)
+    query = select(User).order_by(User.display_name, User.id)
     if role is not None:
         query = query.where(User.role == role)
     return list(db.session.scalars(query))
@@ -302,9 +302,7 @@ def _coordinators(errors: _Errors, ids: Iterable[Any]) -> list[User]:
 
 def create_program(actor: Any, **data: Any) -> Program:
     """Create a program with the shipped instruments and an empty ladder (admins only)."""
-    actor = require_actor(actor)
-    if not is_admin(actor):
-        raise Forbidden("Only an admin creates programs.")
+    access_new_program(actor)
     errors = _Errors()
     fields = _program_fields(errors, data, None)
     coordinators = _coordinators(errors, data.get("coordinator_ids", []))
@@ -672,10 +670,23 @@ def list_members(actor: Any, cohort_id: int) -> list[Member]:
     return list(cohort.members)
 
 
+def get_cohort_and_roster(actor: Any, cohort_id: int) -> tuple[Cohort, list[Member] | None]:
+    """Return a cohort and, to those who may see names, its roster (audited); None to the rest."""
+    cohort = get_cohort(actor, cohort_id)
+    try:
+        return cohort, list_members(actor, cohort.id)
+    except Forbidden:
+        # Coordinators review cohorts in aggregate: no names reach them.
+        return cohort, None
+
+
 def remove_member(actor: Any, member_id: int) -> None:
     """Delete a member and their attendance, on their request."""
     member = get_member(actor, member_id)
     cohort_id = member.cohort_id
+    # Delete the attendance through the ORM too: SQLite ignores ON DELETE CASCADE by default.
+    for row in list(member.attendance):
+        db.session.delete(row)
     db.session.delete(member)
     audit(actor, "member.delete", "cohort", cohort_id)
     db.session.commit()
@@ -835,3 +846,45 @@ def ensure_unique_code(make=new_join_code, tries: int = 20) -> str:
         if not db.session.scalar(select(GroupSession.id).where(GroupSession.join_code == code)):
             return code
     raise Conflict("Could not draw a free join code; try again.")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with the configured argon2 parameters (for loaders that commit once)."""
+    return _hasher.hash(password)
+
+
+# --- staff pages -------------------------------------------------------------------------------
+
+
+def get_activity(actor: Any, activity_id: int) -> ActivityTemplate:
+    """Return an activity of a session plan of a program the actor may see."""
+    activity = db.session.get(ActivityTemplate, activity_id)
+    if activity is None:
+        raise NotFound("No such activity.")
+    access_program(actor, activity.plan.program)
+    return activity
+
+
+def find_next_group_session(
+    actor: Any, cohort_id: int, *, now: datetime | None = None
+) -> GroupSession | None:
+    """Return a cohort's live session, else its next one not yet over (None after the cycle)."""
+    cohort = get_cohort(actor, cohort_id)
+    open_sessions = [s for s in cohort.sessions if s.state != SessionState.ENDED]
+    for group_session in open_sessions:
+        if group_session.state == SessionState.LIVE:
+            return group_session
+    moment = now or utcnow()
+    length = timedelta(minutes=cohort.duration_minutes)
+    # A session stays "next" until its planned end, so it is still listed while it runs late.
+    upcoming = [s for s in open_sessions if s.scheduled_at + length > moment]
+    return upcoming[0] if upcoming else None
+
+
+def count_members(actor: Any, cohort_id: int) -> int:
+    """Count a cohort's active members: a number anyone who sees the cohort may see, never who."""
+    cohort = get_cohort(actor, cohort_id)
+    query = select(func.count(Member.id)).where(
+        Member.cohort_id == cohort.id, Member.status == MemberStatus.ACTIVE
+    )
+    return db.session.scalar(query) or 0

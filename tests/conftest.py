@@ -6,6 +6,7 @@ import os
 from datetime import date, time
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from groups import services
@@ -82,7 +83,15 @@ def make_test_app(database_url: str, instance_path=None, **extra):
         "SERVER_NAME": None,
     }
     config.update(extra)
-    return create_app(config)
+    app = create_app(config)
+
+    @app.before_request
+    def _forget_cached_user():
+        # Tests hold one app context open, so flask_login's per-context user cache would
+        # carry one client's sign-in into another client's request.
+        g.pop("_login_user", None)
+
+    return app
 
 
 @pytest.fixture(scope="session")

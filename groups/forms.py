@@ -1,0 +1,308 @@
+"""Own the staff page forms: they parse what a page posts; the services judge it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from groups.models import (
+    ActivityKind,
+    Attendance,
+    AttendanceStatus,
+    CohortStatus,
+    Member,
+    MemberStatus,
+    Role,
+    SessionPlan,
+    User,
+)
+
+# Domain rules (lengths, ranges, uniqueness) live in groups.services; these forms only parse,
+# so a page and the API give the same answer to the same input.
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("es", "Español")]
+ROLE_CHOICES = [SelectChoice(r.value, r.value.capitalize()) for r in Role]
+KIND_LABELS = {
+    ActivityKind.CHECK_IN: "Check-in",
+    ActivityKind.PROMPT: "Shared-activity prompt",
+    ActivityKind.APPRECIATION: "Appreciation round",
+    ActivityKind.DYADS: "Dyads",
+    ActivityKind.CHECK_OUT: "Check-out",
+    ActivityKind.QUESTIONNAIRE: "Questionnaire",
+}
+INTENSITY_CHOICES = [
+    SelectChoice(1, "1 (gentlest)"),
+    SelectChoice(2, "2"),
+    SelectChoice(3, "3"),
+    SelectChoice(4, "4"),
+    SelectChoice(5, "5 (most intense)"),
+]
+STATUS_LABELS = {
+    AttendanceStatus.PRESENT: "Present",
+    AttendanceStatus.LATE: "Late",
+    AttendanceStatus.ABSENT: "Absent",
+    AttendanceStatus.EXCUSED: "Excused",
+}
+
+
+@lru_cache(maxsize=1)
+def timezone_choices() -> list[SelectChoice]:
+    """List the IANA zones a person would pick (Area/City), with UTC first."""
+    names = sorted(
+        n
+        for n in available_timezones()
+        if "/" in n and not n.startswith(("Etc/", "posix/", "right/", "SystemV/", "US/"))
+    )
+    return [SelectChoice("UTC"), *(SelectChoice(n, n.replace("_", " ")) for n in names)]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Choose several from a short list with checkboxes (a multi-select is hard on a phone)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _staff_choices(users: Iterable[User], current: Iterable[User] = ()) -> list[SelectChoice]:
+    """Offer active staff plus whoever is assigned now, so saving never drops someone silently."""
+    seen: dict[int, str] = {}
+    for user in [*users, *current]:
+        label = user.display_name if user.active else f"{user.display_name} (inactive)"
+        seen.setdefault(user.id, label)
+    ordered = sorted(seen.items(), key=lambda item: item[1].casefold())
+    return [SelectChoice(user_id, label) for user_id, label in ordered]
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# --- programs and their ladder -----------------------------------------------------------------
+
+
+class ProgramForm(FlaskForm):
+    name = StringField("Name")
+    description = TextAreaField("Description")
+    cycle_length = IntegerField("Sessions per cycle", validators=[InputRequired()])
+    min_group_size = IntegerField(
+        "Smallest group for anonymous figures (k)", validators=[InputRequired()]
+    )
+    retention_days = IntegerField("Keep raw answers for (days)", validators=[InputRequired()])
+    allow_guests = BooleanField("Guests may join from their phone without being on the roster")
+    language = SelectField("Language", choices=LANGUAGE_CHOICES)
+    consent_text = TextAreaField("Consent text")
+    coordinator_ids = MultiCheckboxField("Coordinators", coerce=int)
+
+    def set_coordinators(self, users: Sequence[User], current: Sequence[User] = ()) -> None:
+        self.coordinator_ids.choices = _staff_choices(users, current)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "description": self.description.data or "",
+            "cycle_length": self.cycle_length.data,
+            "min_group_size": self.min_group_size.data,
+            "retention_days": self.retention_days.data,
+            "allow_guests": bool(self.allow_guests.data),
+            "language": self.language.data,
+            "consent_text": self.consent_text.data or "",
+            "coordinator_ids": list(self.coordinator_ids.data or []),
+        }
+
+
+class SessionPlanForm(FlaskForm):
+    title = StringField("Title")
+    goal = TextAreaField("Goal")
+
+
+class ActivityForm(FlaskForm):
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+        default="prompt",
+    )
+    title = StringField("Title")
+    text = TextAreaField("Text shown to the group")
+    preview = TextAreaField("Preview (what people read before they choose to join in)")
+    intensity = SelectField("Intensity rung", choices=INTENSITY_CHOICES, coerce=int, default=1)
+    timer_seconds = IntegerField("Timer in seconds", validators=[Optional()])
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.data,
+            "title": self.title.data,
+            "text": self.text.data or "",
+            "preview": self.preview.data or "",
+            "intensity": self.intensity.data,
+            "timer_seconds": self.timer_seconds.data,
+        }
+
+
+# --- cohorts and rosters -----------------------------------------------------------------------
+
+
+class CohortCreateForm(FlaskForm):
+    name = StringField("Name")
+    start_date = DateField("Date of the first session", validators=[InputRequired()])
+    meeting_time = TimeField(
+        "Meeting time", format=["%H:%M", "%H:%M:%S"], validators=[InputRequired()]
+    )
+    timezone = SelectField("Time zone", choices=timezone_choices, default="UTC")
+    session_count = IntegerField("Number of sessions", validators=[InputRequired()])
+    duration_minutes = IntegerField(
+        "Length of a session (minutes)", default=90, validators=[InputRequired()]
+    )
+    language = SelectField("Language", choices=LANGUAGE_CHOICES)
+    facilitator_ids = MultiCheckboxField("Facilitators", coerce=int)
+
+    def set_facilitators(self, users: Sequence[User], current: Sequence[User] = ()) -> None:
+        self.facilitator_ids.choices = _staff_choices(users, current)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "start_date": self.start_date.data,
+            "meeting_time": self.meeting_time.data,
+            "timezone": self.timezone.data,
+            "session_count": self.session_count.data,
+            "duration_minutes": self.duration_minutes.data,
+            "language": self.language.data,
+            "facilitator_ids": list(self.facilitator_ids.data or []),
+        }
+
+
+class CohortEditForm(FlaskForm):
+    name = StringField("Name")
+    status = SelectField(
+        "Status", choices=[SelectChoice(s.value, s.value.capitalize()) for s in CohortStatus]
+    )
+    language = SelectField("Language", choices=LANGUAGE_CHOICES)
+    facilitator_ids = MultiCheckboxField("Facilitators", coerce=int)
+
+    def set_facilitators(self, users: Sequence[User], current: Sequence[User] = ()) -> None:
+        self.facilitator_ids.choices = _staff_choices(users, current)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "status": self.status.data,
+            "language": self.language.data,
+            "facilitator_ids": list(self.facilitator_ids.data or []),
+        }
+
+
+class MemberForm(FlaskForm):
+    display_name = StringField("Display name")
+
+
+class MemberEditForm(FlaskForm):
+    display_name = StringField("Display name")
+    status = RadioField(
+        "Status",
+        choices=[
+            SelectChoice(MemberStatus.ACTIVE.value, "Active"),
+            SelectChoice(MemberStatus.LEFT.value, "Has left"),
+        ],
+    )
+
+
+class MemberStatusForm(FlaskForm):
+    """The one-button "mark as left / back" form on a roster row."""
+
+    status = StringField("Status")
+
+
+class ConfirmForm(FlaskForm):
+    """A POST that needs nothing but its CSRF token (deleting, removing)."""
+
+
+# --- group sessions and attendance -------------------------------------------------------------
+
+
+class SessionPlanChoiceForm(FlaskForm):
+    plan_id = SelectField("Rung of the ladder", coerce=_int_or_none)
+
+    def set_plans(self, plans: Sequence[SessionPlan]) -> None:
+        self.plan_id.choices = [
+            SelectChoice(None, "No plan"),
+            *(SelectChoice(p.id, f"Rung {p.rung}: {p.title}") for p in plans),
+        ]
+
+
+def attendance_field_name(member_id: int) -> str:
+    return f"member_{member_id}"
+
+
+def attendance_form(rows: Sequence[tuple[Member, Attendance | None]], **kwargs: Any) -> FlaskForm:
+    """Build a form with one radio group per member on the sheet; unmarked rows stay empty."""
+
+    class AttendanceForm(FlaskForm):
+        pass
+
+    for member, mark in rows:
+        setattr(
+            AttendanceForm,
+            attendance_field_name(member.id),
+            RadioField(
+                member.display_name,
+                choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
+                default=mark.status.value if mark else None,
+                validators=[Optional()],
+            ),
+        )
+    return AttendanceForm(**kwargs)
+
+
+def attendance_marks(
+    form: FlaskForm, rows: Sequence[tuple[Member, Attendance | None]]
+) -> dict[int, str]:
+    """Read the marked rows of an attendance form as {member_id: status}."""
+    marks = {}
+    for member, _mark in rows:
+        value = form[attendance_field_name(member.id)].data
+        if value:
+            marks[member.id] = value
+    return marks
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+class StaffCreateForm(FlaskForm):
+    email = EmailField("Email")
+    display_name = StringField("Display name")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.FACILITATOR.value)
+    password = PasswordField("Password")
+
+
+class StaffEditForm(FlaskForm):
+    display_name = StringField("Display name")
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Account is active (may sign in)")
+    password = PasswordField("New password", filters=[_blank_to_none])
