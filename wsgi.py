@@ -122,7 +122,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    import facilitation.models  # noqa: F401  (register the live-session tables with the metadata)
+    from facilitation import api as live_api
+    from facilitation import views as live_views
     from facilitation.cli import bp as facilitation_cli
     from groups import auth, views
     from groups.api import register_api
@@ -131,7 +132,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     app.register_blueprint(views.bp)
-    register_api(app)
+    register_api(app, extra=live_api.blueprints)
+    app.register_blueprint(live_views.bp)
     app.register_blueprint(groups_cli)
     app.register_blueprint(facilitation_cli)
     init_realtime(app)

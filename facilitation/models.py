@@ -172,6 +172,7 @@ class Appreciation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recipient: Mapped[Member | None] = relationship()
+    activity: Mapped[SessionActivity] = relationship()
 
 
 class PauseSignal(db.Model):

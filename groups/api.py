@@ -88,8 +88,8 @@ def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     return blp
 
 
-def register_api(app: Flask) -> None:
-    """Attach the API and its blueprints (one Api per app: tests make many apps)."""
+def register_api(app: Flask, extra: tuple[Blueprint, ...] = ()) -> None:
+    """Attach the API, its blueprints and other packages' (one Api per app: tests make many)."""
     from groups import api_auth, api_cohorts, api_programs, api_sessions, api_users
 
     api = HearthApi(
@@ -115,3 +115,5 @@ def register_api(app: Flask) -> None:
     api.spec.components.schema("CohortWithRoster", schema=CohortWithRosterSchema)
     for module in (api_auth, api_users, api_programs, api_cohorts, api_sessions):
         api.register_blueprint(module.blp)
+    for blueprint in extra:
+        api.register_blueprint(blueprint)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from groups.events import set_publisher
 from realtime.extensions import socketio
 
 
 def init_realtime(app: Flask) -> None:
     """Attach Socket.IO with the configured async mode, never an auto-detected one."""
+    # Handlers first: registered before the first init_app, they are kept on the SocketIO
+    # object and attached to every server it makes (tests make one app per test).
+    from realtime import handlers  # noqa: F401
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
@@ -21,4 +26,8 @@ def init_realtime(app: Flask) -> None:
         ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 20),
         ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
     )
-    from realtime import handlers  # noqa: F401  (registers the event handlers)
+    from realtime.publisher import Publisher
+
+    publisher = Publisher(app, delay=app.config.get("SOCKETIO_COALESCE_SECONDS", 0.1))
+    app.extensions["hearth_publisher"] = publisher
+    set_publisher(publisher)

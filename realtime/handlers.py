@@ -1,11 +1,307 @@
-"""Own the Socket.IO event handlers: each parses, calls one service, and acks."""
+"""Own the Socket.IO connection life cycle and the protocol table of commands.
+
+Each command is one row: who may send it, the schema of its payload, and the one service it
+calls. The dispatcher parses, checks the sender's role and rate, calls, and acks
+{"ok": true, "data": ...} or {"ok": false, "error": {"code", "message", "fields"}}.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from marshmallow import Schema, ValidationError
+
+from facilitation import services, snapshots
+from facilitation.services import Participant
+from groups.errors import (
+    Forbidden,
+    HearthError,
+    NotAuthenticated,
+    RateLimited,
+    ValidationFailed,
+)
+from groups.extensions import db
+from realtime import rooms
+from realtime import schemas as s
 from realtime.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+PHONE, SCREEN, CONSOLE = "phone", "screen", "console"
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+_RATES = {
+    PHONE: parse("30/10 seconds"),
+    SCREEN: parse("30/10 seconds"),
+    CONSOLE: parse("120/10 seconds"),
+}
+
+
+@dataclass
+class Connection:
+    """What this process knows of one socket; gone with the socket, rebuilt on reconnect."""
+
+    role: str
+    group_session_id: int
+    participant: Participant | None = None
+    user_id: int | None = None
+
+
+_connections: dict[str, Connection] = {}
+
+
+def connection() -> Connection:
+    conn = _connections.get(request.sid)
+    if conn is None:
+        raise NotAuthenticated("This connection is not signed in.")
+    return conn
 
 
 @socketio.on("connect")
-def on_connect(auth=None):
-    """Refuse every connection until the live session (issue 4) authenticates phones and screens."""
-    return False
+def on_connect(auth: Any = None):
+    """A phone (device token), a screen (screen token or login) or a console (login) connects.
+
+    Anything else is refused. The client then gets a full snapshot, so a reconnect resumes.
+    """
+    try:
+        conn = _authenticate(auth if isinstance(auth, dict) else {})
+    except HearthError as exc:
+        db.session.rollback()
+        raise ConnectionRefusedError(exc.to_dict()) from None
+    _connections[request.sid] = conn
+    if conn.role == PHONE:
+        join_room(rooms.phones(conn.group_session_id))
+        join_room(rooms.member(conn.participant.member_id))
+        socketio.emit(
+            "session_state",
+            snapshots.phone_state(conn.group_session_id, conn.participant),
+            to=request.sid,
+        )
+    elif conn.role == SCREEN:
+        join_room(rooms.screen(conn.group_session_id))
+        socketio.emit("screen_state", snapshots.screen_state(conn.group_session_id), to=request.sid)
+    else:
+        join_room(rooms.console(conn.group_session_id))
+        join_room(rooms.staff(conn.user_id))
+        socketio.emit(
+            "console_state", snapshots.console_state(conn.group_session_id), to=request.sid
+        )
+
+
+def _authenticate(auth: dict[str, Any]) -> Connection:
+    role = auth.get("role")
+    if role == PHONE:
+        participant = services.authenticate_phone(
+            auth.get("device_token"), auth.get("secret"), auth.get("keep_history", True)
+        )
+        if participant is None:
+            raise NotAuthenticated("This phone has not joined a session.")
+        return Connection(PHONE, participant.group_session_id, participant=participant)
+    if role == SCREEN and auth.get("screen_token"):
+        return Connection(SCREEN, services.authenticate_screen(auth.get("screen_token")))
+    if role in (SCREEN, CONSOLE):
+        session_id = auth.get("session_id")
+        if not isinstance(session_id, int) or not current_user.is_authenticated:
+            raise NotAuthenticated("Sign in to run this session.")
+        services.get_live_session(current_user, session_id)
+        return Connection(role, session_id, user_id=current_user.id)
+    raise NotAuthenticated("Unknown kind of connection.")
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason: Any):
+    """Forget the connection; a phone stays 'here' through the grace period."""
+    conn = _connections.pop(request.sid, None)
+    if conn is not None and conn.participant is not None:
+        services.phone_left(conn.participant)
+
+
+def _staff_actor(conn: Connection):
+    # The login is re-read on every event: signing out elsewhere stops this console at once.
+    if not current_user.is_authenticated or current_user.id != conn.user_id:
+        raise NotAuthenticated("Your sign-in ended; sign in again.")
+    return current_user
+
+
+def _ok(data: Any = None) -> dict[str, Any]:
+    return {"ok": True, "data": data}
+
+
+def _error(exc: HearthError) -> dict[str, Any]:
+    return {"ok": False, "error": exc.to_dict()}
+
+
+def dispatch(roles: tuple[str, ...], schema: type[Schema], call: Callable, data: Any):
+    """Parse, authorise, rate-limit, call one service, and ack."""
+    try:
+        conn = connection()
+        if conn.role not in roles:
+            raise Forbidden("This connection may not send that.")
+        if not _limiter.hit(_RATES[conn.role], request.sid):
+            raise RateLimited("Too many messages; wait a moment.")
+        try:
+            payload = schema().load(data if data is not None else {})
+        except ValidationError as exc:
+            messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+            raise ValidationFailed("That message is not well-formed.", fields=messages) from None
+        return _ok(call(conn, payload))
+    except HearthError as exc:
+        db.session.rollback()
+        return _error(exc)
+    except Exception:
+        db.session.rollback()
+        log.exception("socket command failed")
+        return {
+            "ok": False,
+            "error": {
+                "code": "server_error",
+                "message": "Something went wrong; nothing was saved.",
+            },
+        }
+
+
+def _phone(conn: Connection) -> Participant:
+    return conn.participant
+
+
+def _state(conn: Connection, _payload):
+    if conn.role == PHONE:
+        return snapshots.phone_state(conn.group_session_id, conn.participant)
+    if conn.role == SCREEN:
+        return snapshots.screen_state(conn.group_session_id)
+    _staff_actor(conn)
+    return snapshots.console_state(conn.group_session_id)
+
+
+def _staff(fn: Callable[..., Any]) -> Callable[[Connection, dict], Any]:
+    def call(conn: Connection, payload: dict) -> Any:
+        fn(_staff_actor(conn), conn.group_session_id, **payload)
+        return {"revision": None}
+
+    return call
+
+
+def _history(conn: Connection, _payload):
+    return {
+        "answers": [
+            snapshots.answer_view(a) | {"answered_on": a.answered_on.isoformat()}
+            for a in services.own_history(conn.participant)
+        ]
+    }
+
+
+# The protocol table: event -> (who may send it, payload schema, what it does).
+COMMANDS: dict[str, tuple[tuple[str, ...], type[Schema], Callable[[Connection, dict], Any]]] = {
+    "get_state": ((PHONE, SCREEN, CONSOLE), s.Empty, _state),
+    "heartbeat": ((PHONE,), s.Empty, lambda c, p: services.heartbeat(c.participant)),
+    "submit_answer": (
+        (PHONE,),
+        s.SubmitAnswer,
+        lambda c, p: snapshots.answer_view(
+            services.submit_answer(c.participant, p["activity_id"], p)
+        ),
+    ),
+    "send_appreciation": (
+        (PHONE,),
+        s.SendAppreciation,
+        lambda c, p: {
+            "id": services.send_appreciation(c.participant, p["activity_id"], p).id,
+            "moderation": "pending",
+        },
+    ),
+    "request_pause": (
+        (PHONE,),
+        s.RequestPause,
+        lambda c, p: {"id": services.request_pause(c.participant, p).id},
+    ),
+    "my_history": ((PHONE,), s.Empty, _history),
+    "forget_me": (
+        (PHONE,),
+        s.Empty,
+        lambda c, p: {"deleted": services.forget_own_history(c.participant)},
+    ),
+    "show_activity": (
+        (CONSOLE,),
+        s.ActivityRef,
+        _staff(lambda a, sid, activity_id: services.show_activity(a, sid, activity_id)),
+    ),
+    "next_activity": (
+        (CONSOLE,),
+        s.Empty,
+        _staff(lambda a, sid: services.step_activity(a, sid, 1)),
+    ),
+    "previous_activity": (
+        (CONSOLE,),
+        s.Empty,
+        _staff(lambda a, sid: services.step_activity(a, sid, -1)),
+    ),
+    "open_activity": (
+        (CONSOLE,),
+        s.ActivityRef,
+        _staff(lambda a, sid, activity_id: services.open_activity(a, sid, activity_id)),
+    ),
+    "close_activity": (
+        (CONSOLE,),
+        s.ActivityRef,
+        _staff(lambda a, sid, activity_id: services.close_activity(a, sid, activity_id)),
+    ),
+    "reveal_results": (
+        (CONSOLE,),
+        s.ActivityRef,
+        _staff(lambda a, sid, activity_id: services.reveal_results(a, sid, activity_id)),
+    ),
+    "control_timer": (
+        (CONSOLE,),
+        s.Timer,
+        _staff(
+            lambda a, sid, activity_id, action: services.control_timer(a, sid, activity_id, action)
+        ),
+    ),
+    "start_grounding": ((CONSOLE,), s.Empty, _staff(services.start_grounding)),
+    "end_grounding": ((CONSOLE,), s.Empty, _staff(services.end_grounding)),
+    "moderate": (
+        (CONSOLE,),
+        s.Moderate,
+        _staff(lambda a, sid, kind, id, decision: services.moderate(a, sid, kind, id, decision)),
+    ),
+    "acknowledge_pause": (
+        (CONSOLE,),
+        s.PauseRef,
+        _staff(lambda a, sid, id: services.acknowledge_pause(a, sid, id)),
+    ),
+    "form_dyads": (
+        (CONSOLE,),
+        s.ActivityRef,
+        _staff(lambda a, sid, activity_id: services.form_dyads(a, sid, activity_id)),
+    ),
+    "set_attendance": (
+        (CONSOLE,),
+        s.SetAttendance,
+        _staff(
+            lambda a, sid, member_id, status: services.set_attendance(a, sid, member_id, status)
+        ),
+    ),
+    "end_session": ((CONSOLE,), s.Empty, _staff(services.end_session)),
+}
+
+
+def _register(event: str) -> None:
+    roles, schema, call = COMMANDS[event]
+
+    def handler(data: Any = None):
+        return dispatch(roles, schema, call, data)
+
+    handler.__name__ = f"on_{event}"
+    socketio.on_event(event, handler)
+
+
+for _event in COMMANDS:
+    _register(_event)
