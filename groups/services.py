@@ -32,6 +32,7 @@ from groups.access import (
     visible_programs,
 )
 from groups.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from groups.events import Audience, queue_event
 from groups.extensions import db
 from groups.instruments import ensure_builtin_instruments
 from groups.models import (
@@ -248,8 +249,9 @@ def find_user_by_session_token(token: str) -> User | None:
 
 
 def end_sessions_everywhere(user: User) -> None:
-    """Invalidate every login cookie of this account."""
+    """Invalidate every login cookie of this account and close its open consoles."""
     user.rotate_session_token()
+    queue_event(db.session, "staff_signed_out", Audience("staff", user.id), {})
     db.session.commit()
 
 

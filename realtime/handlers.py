@@ -87,6 +87,8 @@ def on_connect(auth: Any = None):
         )
     elif conn.role == SCREEN:
         join_room(rooms.screen(conn.group_session_id))
+        if conn.user_id is not None:
+            join_room(rooms.staff(conn.user_id))
         socketio.emit("screen_state", snapshots.screen_state(conn.group_session_id), to=request.sid)
     else:
         join_room(rooms.console(conn.group_session_id))
@@ -108,6 +110,7 @@ def _authenticate(auth: dict[str, Any]) -> Connection:
     if role == SCREEN and auth.get("screen_token"):
         return Connection(SCREEN, services.authenticate_screen(auth.get("screen_token")))
     if role in (SCREEN, CONSOLE):
+        # Screen and console of a signed-in staff member: joined to their staff room below.
         session_id = auth.get("session_id")
         if not isinstance(session_id, int) or not current_user.is_authenticated:
             raise NotAuthenticated("Sign in to run this session.")

@@ -37,6 +37,14 @@ class Publisher:
         if event.name == "session_changed":
             self._mark(int(event.audience.id), set(event.data.get("what", [])))
             return
+        if event.name == "staff_signed_out":
+            # Signing out closes that person's consoles and screens in this process; in others
+            # their next command is refused, because the login is re-read on every event.
+            room = rooms.staff(int(event.audience.id))
+            socketio.emit("signed_out", {}, to=room)
+            for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
+                socketio.server.disconnect(sid, namespace="/")
+            return
         for room in rooms.for_audience(event.audience.kind, event.audience.id):
             socketio.emit(event.name, event.data, to=room)
 
