@@ -5,6 +5,11 @@ for gevent, `gunicorn -k gevent -w 1 'wsgi:create_app()'` (gunicorn patches for 
 """
 
 import os
+import warnings
+
+# eventlet warns on import that it is in maintenance mode; the README says why it is still the
+# default and how to switch to gevent. Say it once there, not on every command.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=Warning)
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 
