@@ -32,7 +32,7 @@ lint: $(VENV)/.test-installed
 
 test: $(VENV)/.test-installed chromium lint
 	$(BIN)/pytest
-	$(BIN)/pytest --db postgresql -m "not browser" tests/groups tests/facilitation tests/realtime
+	$(BIN)/pytest --db postgresql -m "not browser and not live" tests/groups tests/facilitation tests/realtime
 
 clean:
 	rm -rf $(VENV) .pytest_cache

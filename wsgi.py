@@ -128,6 +128,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from facilitation import api as live_api
+    from facilitation import outcome_api, outcome_views
     from facilitation import views as live_views
     from facilitation.cli import bp as facilitation_cli
     from groups import auth, views
@@ -137,8 +138,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     app.register_blueprint(views.bp)
-    register_api(app, extra=live_api.blueprints)
+    register_api(app, extra=(*live_api.blueprints, outcome_api.blp))
     app.register_blueprint(live_views.bp)
+    app.register_blueprint(outcome_views.bp)
     app.register_blueprint(groups_cli)
     app.register_blueprint(facilitation_cli)
     init_realtime(app)

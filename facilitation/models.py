@@ -206,3 +206,33 @@ class DyadPairing(db.Model):
     round: Mapped[int] = mapped_column(Integer)
     group_index: Mapped[int] = mapped_column(Integer)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+
+
+class SessionAggregate(db.Model):
+    """One small-number-suppressed figure of a session, kept after its raw answers are purged.
+
+    Written by the retention purge just before the answers go. A withheld figure keeps only its
+    decision and count band (never a value), so a dashboard says "fewer than k" as it did before.
+    """
+
+    __tablename__ = "session_aggregate"
+    __table_args__ = (UniqueConstraint("group_session_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_session_id: Mapped[int] = mapped_column(
+        ForeignKey("group_session.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    family: Mapped[str] = mapped_column(String(32))
+    # The measurements the figure drew on, so later figures are still checked against it.
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer)
+    # The respondent count of a published figure; None for a withheld one (a count below k is
+    # itself a figure from fewer than k people).
+    n: Mapped[int | None] = mapped_column(Integer, default=None)
+    published: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    value: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group_session: Mapped[GroupSession] = relationship()

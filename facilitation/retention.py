@@ -5,10 +5,9 @@ anonymous answers, the appreciation texts and the pause signals of that session 
 the session, its agenda copy and its attendance stay (they belong to the roster, which has its
 own delete-on-request path).
 
-Aggregates: dashboards will keep small-number-suppressed aggregates of expired sessions (a
-later issue). They must be computed from the raw rows *before* those rows go, in the same
-transaction, so `keep_aggregates` is called first for each program and is the hook where that
-work belongs. Until then it keeps nothing, and purging loses the raw data for good.
+Aggregates: dashboards keep small-number-suppressed aggregates of expired sessions
+(facilitation.models.SessionAggregate). They are computed from the raw rows *before* those
+rows go, in the same transaction: `keep_aggregates` is called first for each program.
 
 Purging is idempotent: a second run with the same clock finds nothing left to delete.
 """
@@ -22,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Delete, Select, delete, select
 
 from facilitation.models import Answer, Appreciation, PauseSignal, SessionActivity
+from facilitation.outcomes import store_aggregates
 from groups.access import is_admin, require_actor
 from groups.errors import Forbidden
 from groups.extensions import db
@@ -62,9 +62,11 @@ def expired_sessions(program: Program, cutoff: datetime) -> Select[tuple[int]]:
 def keep_aggregates(program: Program, session_ids: Sequence[int]) -> None:
     """Hook: store the suppressed aggregates of these sessions before their raw rows go.
 
-    Keeps nothing yet (dashboard aggregates land in a later issue). Whatever lands here runs
-    inside the purge's transaction, so the aggregates and the deletion commit together.
+    Runs inside the purge's transaction, so the aggregates and the deletion commit together.
+    The figures are resolved exactly as the dashboards resolve them (facilitation.outcomes),
+    and withheld ones keep their decision but no value.
     """
+    store_aggregates(program, session_ids)
 
 
 def _count(statement: Delete) -> int:

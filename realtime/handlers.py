@@ -75,7 +75,7 @@ def on_connect(auth: Any = None):
         conn = _authenticate(auth if isinstance(auth, dict) else {})
     except HearthError as exc:
         db.session.rollback()
-        raise ConnectionRefusedError(exc.to_dict()) from None
+        raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
     _connections[request.sid] = conn
     if conn.role == PHONE:
         join_room(rooms.phones(conn.group_session_id))

@@ -125,6 +125,8 @@ def app(_schema, app_config):
     app = make_test_app(_schema, **app_config)
     with app.app_context():
         yield app
+        # Let coalesced snapshot flushes (background threads) finish before the pool goes.
+        app.extensions["hearth_publisher"].settle()
         db.session.rollback()
         _empty_tables()
         db.session.remove()

@@ -182,3 +182,14 @@ def test_end_by_api(client, login, facilitator, started):
     response = client.post(f"/api/v1/sessions/{started.id}/end")
     assert response.status_code == 200 and response.get_json()["state"] == "ended"
     assert client.post(f"/api/v1/sessions/{started.id}/end").status_code == 409
+
+
+def test_session_page_starts_the_session_and_links_the_console(client, login, facilitator, cohort):
+    login(facilitator)
+    session_id = cohort.sessions[0].id
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert f'action="/sessions/{session_id}/start"' in page
+    response = client.post(f"/sessions/{session_id}/start")
+    assert response.status_code == 302 and response.location.endswith(f"/live/{session_id}/console")
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert f"/live/{session_id}/console" in page
