@@ -283,6 +283,13 @@ def join_session(
                 "Pick your name from the list.", fields={"member_id": ["Unknown."]}
             )
     elif guest_name is not None:
+        if consent_version != cohort.program.consent_version:
+            # Ask for consent before the guest is put on the roster, so a retry can succeed.
+            raise ValidationFailed(
+                "Please read and accept how your answers are used.",
+                fields={"consent_version": ["Consent needed."]},
+                code="consent_required",
+            )
         member = group_services.add_guest(cohort, guest_name)
     else:
         raise ValidationFailed("Pick your name from the list.", fields={"member_id": ["Required."]})
@@ -337,6 +344,10 @@ def authenticate_phone(device_token: Any, secret: Any, keep_history: Any = True)
     if group_session_id is None:
         raise NotAuthenticated("No session of your group is live right now.", code="not_live")
     device.last_seen_at = utcnow()
+    # A phone that comes back next week counts as arriving: attendance, pairs, recipients.
+    group_services.record_phone_arrival(
+        db.session.get(GroupSession, group_session_id), device.member, device.last_seen_at
+    )
     db.session.commit()
     return Participant(
         device_id=device.id,

@@ -193,3 +193,27 @@ def test_session_page_starts_the_session_and_links_the_console(client, login, fa
     assert response.status_code == 302 and response.location.endswith(f"/live/{session_id}/console")
     page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert f"/live/{session_id}/console" in page
+
+
+def test_a_guest_refused_for_consent_can_retry(client, started, program):
+    services.update_program(SYSTEM, program.id, allow_guests=True)
+    refused = join(client, started.join_code, guest_name="Wren", consent_version=None)
+    assert refused.status_code == 422
+    assert db.session.scalar(select(Member).where(Member.display_name == "Wren")) is None
+    assert join(client, started.join_code, guest_name="Wren").status_code == 200
+
+
+def test_a_phone_returning_next_week_is_marked_present(client, cohort, facilitator):
+    first = live.start_session(facilitator, cohort.sessions[0].id)
+    robin = cohort.members[0]
+    token = new_secret()
+    assert join(client, first.join_code, robin.id, token=token).status_code == 200
+    live.end_session(facilitator, first.id)
+    second = live.start_session(facilitator, cohort.sessions[1].id)
+    live.authenticate_phone(token, new_secret())
+    row = db.session.scalar(
+        select(Attendance).where(
+            Attendance.group_session_id == second.id, Attendance.member_id == robin.id
+        )
+    )
+    assert row is not None and row.status.value == "present"
