@@ -80,11 +80,8 @@ def on_connect(auth: Any = None):
     if conn.role == PHONE:
         join_room(rooms.phones(conn.group_session_id))
         join_room(rooms.member(conn.participant.member_id))
-        socketio.emit(
-            "session_state",
-            snapshots.phone_state(conn.group_session_id, conn.participant),
-            to=request.sid,
-        )
+        state = snapshots.phone_state(conn.group_session_id, conn.participant)
+        socketio.emit("session_state", state, to=request.sid)
     elif conn.role == SCREEN:
         join_room(rooms.screen(conn.group_session_id))
         if conn.user_id is not None:
@@ -93,9 +90,8 @@ def on_connect(auth: Any = None):
     else:
         join_room(rooms.console(conn.group_session_id))
         join_room(rooms.staff(conn.user_id))
-        socketio.emit(
-            "console_state", snapshots.console_state(conn.group_session_id), to=request.sid
-        )
+        state = snapshots.console_state(conn.group_session_id)
+        socketio.emit("console_state", state, to=request.sid)
 
 
 def _authenticate(auth: dict[str, Any]) -> Connection:

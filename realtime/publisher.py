@@ -78,25 +78,12 @@ class Publisher:
     def flush(self, group_session_id: int, what: set[str]) -> None:
         """Send each audience of one session its fresh snapshot."""
         self.flushes += 1
-        socketio.emit(
-            "screen_state",
-            snapshots.screen_state(group_session_id),
-            to=rooms.screen(group_session_id),
-        )
-        socketio.emit(
-            "console_state",
-            snapshots.console_state(group_session_id),
-            to=rooms.console(group_session_id),
-        )
-        socketio.emit(
-            "session_state",
-            snapshots.phone_state(group_session_id),
-            to=rooms.phones(group_session_id),
-        )
+        sid = group_session_id
+        socketio.emit("screen_state", snapshots.screen_state(sid), to=rooms.screen(sid))
+        socketio.emit("console_state", snapshots.console_state(sid), to=rooms.console(sid))
+        socketio.emit("session_state", snapshots.phone_state(sid), to=rooms.phones(sid))
         if "ended" in what:
-            socketio.emit(
-                "session_ended", {"session_id": group_session_id}, to=rooms.phones(group_session_id)
-            )
+            socketio.emit("session_ended", {"session_id": sid}, to=rooms.phones(sid))
 
     def idle(self) -> bool:
         """Say whether no flush is scheduled or running (tests wait on this)."""
