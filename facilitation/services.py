@@ -53,6 +53,8 @@ SCREEN_CODE_TTL = timedelta(minutes=10)
 REACTIONS = ("warm", "calm", "hard", "smile", "thanks")
 PROMPT_RESPONSES = ("done", "text", "reaction")
 MOOD_KINDS = (ActivityKind.CHECK_IN, ActivityKind.CHECK_OUT)
+# Rounds where a phone can only pass: nothing about them is counted on any screen.
+PASS_ONLY_KINDS = (ActivityKind.APPRECIATION, ActivityKind.DYADS)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from facilitation.models import (
 )
 from facilitation.services import (
     MOOD_KINDS,
+    PASS_ONLY_KINDS,
     REACTIONS,
     Participant,
     current_partners,
@@ -95,6 +96,9 @@ def _bin(value: float) -> int:
 
 def results(activity: SessionActivity, k: int) -> dict[str, Any]:
     """Anonymous results of one activity, each part withheld below k respondents."""
+    if activity.kind in PASS_ONLY_KINDS:
+        # These rounds take no answer, only passes: any count would be a count of passes.
+        return {"k": k}
     rows = list(db.session.scalars(select(Answer).where(Answer.activity_id == activity.id)))
     # Passes and answers count together: how many passed never reaches any screen.
     out: dict[str, Any] = {"responded": len(rows), "k": k}

@@ -451,3 +451,21 @@ def test_no_history_link_when_the_phone_keeps_none(console, join_phone, activity
     open_(console, check_in.id)
     assert phone.answer(check_in.id, pleasure=0.3)["ok"]
     assert db.session.scalar(select(Answer.pseudonym_hash)) is None
+
+
+@pytest.mark.parametrize("kind", [ActivityKind.APPRECIATION, ActivityKind.DYADS])
+def test_pass_only_rounds_count_nothing_on_any_screen(
+    kind, console, screen, join_phone, activity_of, settle
+):
+    activity = activity_of(kind)
+    robin, _sam = join_phone("Robin"), join_phone("Sam")
+    open_(console, activity.id)
+    ack = robin.emit(
+        "submit_answer", {"activity_id": activity.id, "client_id": "robin-pass-1", "passed": True}
+    )
+    assert ack["ok"], ack
+    settle()
+    for sock, event in ((screen, "screen_state"), (console, "console_state")):
+        results = last(sock, event)["results"]
+        assert "responded" not in results, results
+        assert results == {"k": results["k"]}
