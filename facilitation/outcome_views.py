@@ -33,6 +33,12 @@ def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Resp
     )
 
 
+@bp.app_template_global("may_compare_cohorts")
+def may_compare_cohorts(program) -> bool:
+    """Whether to link the program page to its cohort comparison."""
+    return outcomes.may_compare(_me(), program)
+
+
 @bp.app_template_global("chart_trend")
 def chart_trend(series, measure=None, **kwargs):
     """Draw a trend from figure views ({"number", "published", measure: {"mean", "lo", "hi"}})."""

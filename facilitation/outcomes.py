@@ -29,7 +29,7 @@ from facilitation.models import (
     SessionAggregate,
 )
 from groups.access import CohortAccess, access_cohort, access_program, is_admin, require_actor
-from groups.errors import Conflict, Forbidden, NotFound
+from groups.errors import Conflict, Forbidden, HearthError, NotFound
 from groups.extensions import db
 from groups.models import (
     ActivityKind,
@@ -687,6 +687,15 @@ def _access_comparison(actor: Any, program: Program | None) -> Program:
     if actor.role == Role.COORDINATOR and any(c.id == actor.id for c in program.coordinators):
         return program
     raise Forbidden("Cohort comparisons are for the program's coordinators.")
+
+
+def may_compare(actor: Any, program: Program) -> bool:
+    """Whether the program's cohort comparison is open to this actor (for links to it)."""
+    try:
+        _access_comparison(actor, program)
+    except HearthError:
+        return False
+    return True
 
 
 def _cycle_shift(figures: CohortFigures) -> dict[str, Any]:

@@ -593,3 +593,27 @@ def test_purge_keeps_suppressed_aggregates_and_the_dashboards_still_show(
     # A second purge stores nothing twice.
     purge_expired(SYSTEM, now=ended + timedelta(days=401))
     assert db.session.scalar(select(func.count()).select_from(SessionAggregate)) == len(stored)
+
+
+@pytest.mark.parametrize(
+    ("who", "cohort_link", "program_link"),
+    [("facilitator", True, False), ("coordinator", False, True), ("admin", True, True)],
+)
+def test_dashboards_are_linked_for_those_who_may_open_them(
+    request, pages, cohort, login, who, cohort_link, program_link
+):
+    client = login(request.getfixturevalue(who))
+    cohort_url = f"/cohorts/{cohort.id}/outcomes"
+    program_url = f"/programs/{cohort.program_id}/outcomes"
+
+    cohort_page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    program_page = client.get(f"/programs/{cohort.program_id}")
+
+    assert (f'href="{cohort_url}"' in cohort_page) is cohort_link
+    if program_page.status_code == 200:
+        assert (f'href="{program_url}"' in program_page.get_data(as_text=True)) is program_link
+    else:
+        assert not program_link
+    # Every link shown leads somewhere the person may go.
+    assert (client.get(cohort_url).status_code == 200) is cohort_link
+    assert (client.get(program_url).status_code == 200) is program_link
