@@ -120,7 +120,32 @@ class Server:
                 [sys.executable, script], cwd=ROOT, env=env, stdout=log, stderr=log
             )
         wait_healthy(self.url, timeout, self.proc, self.log_dir / f"{self.name}.log")
+        profile = os.environ.get("HEARTH_BENCH_PYSPY")
+        if profile and self.target == "hearth":  # sample the server with py-spy, if installed
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(self.proc.pid),
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "-r",
+                    "200",
+                    "-o",
+                    f"{profile}.{self.name}.txt",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         return self
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used, from /proc (Linux)."""
+        with open(f"/proc/{self.proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss(self) -> float:
         return rss_mb(self.proc.pid)
@@ -214,6 +239,7 @@ def drive_load(load: Load, rooms: list[dict], workers: int, servers: list[Server
             if not ready_q.get(timeout=600):
                 break
         rss_connected = sum(s.rss() for s in servers)
+        cpu_before = sum(s.cpu_seconds() for s in servers)
         start = time.time() + 0.5
         for _ in procs:
             go_q.put(start)
@@ -224,12 +250,13 @@ def drive_load(load: Load, rooms: list[dict], workers: int, servers: list[Server
                 raise RuntimeError("load generator failed:\n" + value)
             stats.extend(value)
         rss_after = sum(s.rss() for s in servers)
+        cpu = sum(s.cpu_seconds() for s in servers) - cpu_before
     finally:
         for p in procs:
             p.join(timeout=30)
             if p.is_alive():
                 p.kill()
-    return stats, start, (rss_idle, rss_connected, rss_after)
+    return stats, start, (rss_idle, rss_connected, rss_after), cpu
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -239,18 +266,22 @@ def pct(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def screen_lags(stats: RoomStats) -> list[float]:
-    """Per answer: from sending it to the screen receiving a snapshot built after it was acked.
+def screen_lags(stats: RoomStats, strict: bool = False) -> list[float]:
+    """Per answer: from sending it to the screen receiving the first snapshot built after that.
 
-    A snapshot counts when it was built (its server_now) after the answer was sent and reached
-    the screen after the ack: the flush that a commit schedules always qualifies.
+    "Built after" reads the snapshot's own clock (server_now; same machine, same clock). A
+    snapshot built between the send and the commit would not show the answer yet, so this is a
+    little optimistic when another answer's redraw falls in that window; `strict` asks instead
+    for a snapshot built after the phone received its ack (sure to show it, but pessimistic: a
+    redraw that overtakes the ack, the usual case when idle, does not count).
     """
     updates = sorted(stats.screen)
     received = [u[0] for u in updates]
     lags = []
     for sent, acked in stats.answers:
-        i = bisect_left(received, acked)
-        while i < len(updates) and updates[i][1] < sent:
+        after = acked if strict else sent
+        i = bisect_left(received, after)
+        while i < len(updates) and updates[i][1] < after:
             i += 1
         if i < len(updates):
             lags.append(updates[i][0] - sent)
@@ -266,6 +297,7 @@ def measure(stats: list[RoomStats], start: float, deadline: float) -> dict[str, 
     counted = sum(1 for t in acked if t <= end)
     latencies = [(a[1] - a[0]) * 1000 for a in answers]
     lags = [lag * 1000 for s in stats for lag in screen_lags(s)]
+    strict_lags = [lag * 1000 for s in stats for lag in screen_lags(s, strict=True)]
     errors: dict[str, int] = {}
     for s in stats:
         for code, n in s.errors.items():
@@ -278,7 +310,9 @@ def measure(stats: list[RoomStats], start: float, deadline: float) -> dict[str, 
         "ack_p50_ms": _round(pct(latencies, 0.50)),
         "ack_p95_ms": _round(pct(latencies, 0.95)),
         "ack_p99_ms": _round(pct(latencies, 0.99)),
+        "screen_lag_p50_ms": _round(pct(lags, 0.50)),
         "screen_lag_p95_ms": _round(pct(lags, 0.95)),
+        "screen_lag_after_ack_p95_ms": _round(pct(strict_lags, 0.95)),
         "screen_updates_per_room_s": round(len(in_window) / seconds / max(len(stats), 1), 2),
         "screen_updates_per_100_answers": round(100 * len(in_window) / max(counted, 1), 1),
         "phones_connected": sum(s.connected for s in stats),
@@ -350,7 +384,7 @@ def run_target(target: str, scenario: Scenario, workers: int, work: Path) -> dic
             deadline=scenario.deadline,
         )
         loadavg = load_average()
-        stats, start, (rss_idle, rss_conn, rss_after) = drive_load(
+        stats, start, (rss_idle, rss_conn, rss_after), cpu = drive_load(
             load, rooms, workers, servers, settle=1.0
         )
     finally:
@@ -364,6 +398,7 @@ def run_target(target: str, scenario: Scenario, workers: int, work: Path) -> dic
         rss_mb=round(rss_after, 1),
         rss_idle_mb=round(rss_idle, 1),
         mb_per_1000_connections=round((rss_conn - rss_idle) / max(connections, 1) * 1000, 1),
+        server_cpu_ms_per_answer=round(cpu * 1000 / max(result["answers"], 1), 2),
         load_before=loadavg,
         load_after=load_average(),
     )
@@ -371,11 +406,11 @@ def run_target(target: str, scenario: Scenario, workers: int, work: Path) -> dic
     return result
 
 
-def run_scenario(scenario: Scenario, workers: int) -> dict[str, Any]:
+def run_scenario(scenario: Scenario, workers: int, hearth_only: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         work = Path(tmp)
         hearth = run_target("hearth", scenario, workers, work)
-        bare = run_target("bare", scenario, workers, work)
+        bare = run_target("bare", scenario, workers, work) if not hearth_only else hearth
     expected = scenario.rooms * scenario.phones
     return {
         "scenario": scenario.name,
@@ -390,9 +425,13 @@ def run_scenario(scenario: Scenario, workers: int) -> dict[str, Any]:
         "ack_p50_ms": hearth["ack_p50_ms"],
         "ack_p95_ms": hearth["ack_p95_ms"],
         "ack_p99_ms": hearth["ack_p99_ms"],
+        "screen_lag_p50_ms": hearth["screen_lag_p50_ms"],
         "screen_lag_p95_ms": hearth["screen_lag_p95_ms"],
+        "screen_lag_after_ack_p95_ms": hearth["screen_lag_after_ack_p95_ms"],
         "screen_updates_per_100_answers": hearth["screen_updates_per_100_answers"],
         "screen_updates_per_room_s": hearth["screen_updates_per_room_s"],
+        "cpu_ms_per_answer": hearth["server_cpu_ms_per_answer"],
+        "bare_cpu_ms_per_answer": bare["server_cpu_ms_per_answer"],
         "bare_ack_p95_ms": bare["ack_p95_ms"],
         "bare_screen_lag_p95_ms": bare["screen_lag_p95_ms"],
         "connections": hearth["phones_connected"] + hearth["screens_connected"],
@@ -422,6 +461,8 @@ COLUMNS = [
     ("ack_p99_ms", "ack p99"),
     ("screen_lag_p95_ms", "screen p95"),
     ("screen_updates_per_100_answers", "redraws/100 ans"),
+    ("cpu_ms_per_answer", "CPU ms/ans"),
+    ("bare_cpu_ms_per_answer", "bare CPU ms/ans"),
     ("connections", "conns"),
     ("lost", "lost"),
     ("rss_mb", "RSS MB"),
@@ -447,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phones", type=int)
     parser.add_argument("--votes", type=int)
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
+    parser.add_argument("--hearth-only", action="store_true", help="skip the bare stack")
     args = parser.parse_args(argv)
     if args.scenario:
         base = SCENARIOS[args.scenario]
@@ -467,10 +509,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     results = []
     for scenario in runs:
-        print(f"# {scenario.name} {scenario.mode} {scenario.db} x{scenario.procs} "
-              f"({scenario.rooms} rooms x {scenario.phones} phones), load {load_average()}",
-              file=sys.stderr, flush=True)
-        result = run_scenario(scenario, args.workers)
+        print(
+            f"# {scenario.name} {scenario.mode} {scenario.db} x{scenario.procs} "
+            f"({scenario.rooms} rooms x {scenario.phones} phones), load {load_average()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        result = run_scenario(scenario, args.workers, args.hearth_only)
         results.append(result)
         print(json.dumps(result), flush=True)
     print(table(results), flush=True)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from facilitation.anonymity import is_valid_secret, pseudonym_hash, slot_key, token_hash
 from facilitation.models import (
@@ -69,8 +69,22 @@ class Participant:
     keep_history: bool = True
 
 
+# Changes that move only the results' counts: every other change bumps the live revision.
+COUNT_ONLY_CHANGES = frozenset({"answers"})
+
+
 def session_changed(group_session_id: int, *what: str) -> None:
-    """Queue the fact that a live session changed, for screens, consoles and phones to redraw."""
+    """Queue the fact that a live session changed, for screens, consoles and phones to redraw.
+
+    Any change but a new answer also bumps the session's revision in the database, so every
+    server process can tell that a snapshot it built earlier is out of date.
+    """
+    if set(what) - COUNT_ONLY_CHANGES:
+        db.session.execute(
+            update(LiveSession)
+            .where(LiveSession.group_session_id == group_session_id)
+            .values(revision=LiveSession.revision + 1)
+        )
     queue_event(
         db.session,
         "session_changed",

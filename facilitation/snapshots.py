@@ -99,17 +99,25 @@ def results(activity: SessionActivity, k: int) -> dict[str, Any]:
     if activity.kind in PASS_ONLY_KINDS:
         # These rounds take no answer, only passes: any count would be a count of passes.
         return {"k": k}
+    if activity.kind in MOOD_KINDS:
+        closed = activity.state == ActivityState.CLOSED
+        released = closed and (activity.revealed or not activity.hold_results)
+        if not released:
+            # Only the count shows while a poll is open or held: count, load no answer.
+            count = select(func.count(Answer.id)).where(Answer.activity_id == activity.id)
+            return {
+                "responded": db.session.scalar(count) or 0,
+                "k": k,
+                "released": False,
+                "reason": "held" if closed else "open",
+            }
     rows = list(db.session.scalars(select(Answer).where(Answer.activity_id == activity.id)))
     # Passes and answers count together: how many passed never reaches any screen.
     out: dict[str, Any] = {"responded": len(rows), "k": k}
     answered = [a for a in rows if not a.passed]
     if activity.kind in MOOD_KINDS:
-        closed = activity.state == ActivityState.CLOSED
-        released = closed and (activity.revealed or not activity.hold_results)
-        out["released"] = released
-        out["reason"] = None if released else ("held" if closed else "open")
-        if not released:
-            return out
+        out["released"] = True
+        out["reason"] = None
         rated = [a for a in answered if a.pleasure is not None and a.arousal is not None]
         grid = [[0] * GRID_BINS for _ in range(GRID_BINS)]
         for a in rated:
@@ -255,9 +263,41 @@ def screen_state(group_session_id: int) -> dict[str, Any]:
     return state
 
 
-def console_state(group_session_id: int) -> dict[str, Any]:
-    """What the facilitator's console shows: agenda, attendance, moderation queue, pauses."""
-    state = screen_state(group_session_id)
+def with_fresh_results(group_session_id: int, state: dict[str, Any]) -> dict[str, Any] | None:
+    """Renew a screen or console snapshot after new answers alone: results, timer, clock.
+
+    Returns None when the session has changed in any other way since `state` was built (its
+    revision moved on, in this process or another): then build the snapshot afresh.
+    """
+    live = db.session.get(LiveSession, group_session_id)
+    activity = state.get("activity") or {}
+    if (
+        live is None
+        or live.revision != state.get("revision")
+        or live.current_activity_id is None
+        or live.current_activity_id != activity.get("id")
+        or not isinstance(state.get("results"), dict)
+        or "k" not in state["results"]
+    ):
+        return None
+    current = db.session.get(SessionActivity, live.current_activity_id)
+    if current is None:
+        return None
+    return {
+        **state,
+        "activity": _activity_public(current, live.phase),
+        "results": results(current, state["results"]["k"]),
+        "server_now": utcnow().isoformat(),
+    }
+
+
+def console_state(group_session_id: int, screen: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the facilitator's console shows: agenda, attendance, moderation queue, pauses.
+
+    It is the screen's snapshot plus the console's own parts; pass a screen snapshot built in
+    the same transaction to save building it twice (the publisher does, on every redraw).
+    """
+    state = dict(screen) if screen is not None else screen_state(group_session_id)
     group_session = db.session.get(GroupSession, group_session_id)
     if group_session is None or db.session.get(LiveSession, group_session_id) is None:
         return state
