@@ -15,6 +15,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -175,6 +176,11 @@ def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None, log: P
     raise RuntimeError(f"{url} did not answer /healthz within {timeout} s")
 
 
+def nginx_binary() -> str:
+    """Debian's nginx (in /usr/sbin, which is not on every user's PATH)."""
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
 class Nginx:
     """nginx in front of several servers, from deploy/nginx.conf, as a process of our own."""
 
@@ -198,7 +204,7 @@ class Nginx:
         # private temporary folder: keep them as the user who runs the benchmark.
         globals_ = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
         self.proc = subprocess.Popen(
-            ["nginx", "-p", str(self.run_dir), "-c", str(conf), "-g", globals_],
+            [nginx_binary(), "-p", str(self.run_dir), "-c", str(conf), "-g", globals_],
             stdout=subprocess.DEVNULL,
             stderr=open(self.run_dir / "logs" / "stderr.log", "wb"),  # noqa: SIM115
         )

@@ -56,10 +56,19 @@ def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = 
 class LiveServer:
     """One `python wsgi.py` process on 127.0.0.1, restartable on the same port and database."""
 
-    def __init__(self, database_url: str, async_mode: str, log_dir: Path):
+    def __init__(
+        self,
+        database_url: str,
+        async_mode: str,
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        name: str = "server",
+    ):
         self.database_url = database_url
         self.async_mode = async_mode
         self.log_dir = log_dir
+        self.extra_env = dict(env or {})  # e.g. SOCKETIO_MESSAGE_QUEUE for several processes
+        self.name = name
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.runs = 0
@@ -84,14 +93,15 @@ class LiveServer:
             ARGON2_PROFILE="cheapest",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Start the server and wait until /healthz answers 200 (or fail with its stderr)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.runs += 1
-        out = open(self.log_dir / f"server-{self.runs}.out", "wb")  # noqa: SIM115
-        err = open(self.log_dir / f"server-{self.runs}.err", "wb")  # noqa: SIM115
+        out = open(self.log_dir / f"{self.name}-{self.runs}.out", "wb")  # noqa: SIM115
+        err = open(self.log_dir / f"{self.name}-{self.runs}.err", "wb")  # noqa: SIM115
         with out, err:
             self.proc = subprocess.Popen(
                 [sys.executable, "wsgi.py"],
@@ -123,15 +133,15 @@ class LiveServer:
             self.proc.wait(timeout=10)
 
     def stdout(self) -> str:
-        return (self.log_dir / f"server-{self.runs}.out").read_text(errors="replace")
+        return (self.log_dir / f"{self.name}-{self.runs}.out").read_text(errors="replace")
 
     def logs(self) -> str:
         """Everything every run of the server wrote to stderr."""
         parts = []
         for run in range(1, self.runs + 1):
-            path = self.log_dir / f"server-{run}.err"
+            path = self.log_dir / f"{self.name}-{run}.err"
             text = path.read_text(errors="replace") if path.exists() else ""
-            parts.append(f"--- server run {run} stderr ---\n{text}")
+            parts.append(f"--- {self.name} run {run} stderr ---\n{text}")
         return "\n".join(parts)
 
     def healthz(self, timeout: float = WAIT) -> int:
