@@ -558,11 +558,28 @@ def end_grounding(actor: Any, group_session_id: int) -> LiveSession:
 
 
 def _open_activity_for(participant: Participant, activity_id: Any) -> SessionActivity:
-    _, live = _live(participant.group_session_id)
-    activity = _activity(participant.group_session_id, activity_id)
+    # The hot path of every answer: the activity and its live session's phase in one query.
+    group_session_id = participant.group_session_id
+    row = None
+    if isinstance(activity_id, int):
+        row = db.session.execute(
+            select(SessionActivity, LiveSession.phase)
+            .join(LiveSession, LiveSession.group_session_id == SessionActivity.group_session_id)
+            .join(GroupSession, GroupSession.id == SessionActivity.group_session_id)
+            .where(
+                SessionActivity.id == activity_id,
+                SessionActivity.group_session_id == group_session_id,
+                GroupSession.state == SessionState.LIVE,
+            )
+        ).first()
+    if row is None:  # say why: not live, or no such activity
+        _live(group_session_id)
+        _activity(group_session_id, activity_id)
+        raise NotFound("No such activity in this session.")
+    activity, phase = row
     if activity.state != ActivityState.OPEN:
         raise Conflict("This activity is not taking answers now.", code="not_open")
-    if live.phase == Phase.GROUNDING:
+    if phase == Phase.GROUNDING:
         raise Conflict("The group is taking a grounding break.", code="grounding")
     return activity
 
