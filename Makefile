@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint chromium nginx bench clean
+.PHONY: run test lint chromium nginx bench clean messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,24 @@ lint: $(VENV)/.test-installed
 test: $(VENV)/.test-installed chromium lint
 	$(BIN)/pytest
 	$(BIN)/pytest --db postgresql -m "not browser and not live" tests/groups tests/facilitation tests/realtime
+
+# Languages. `make messages` collects every marked string (templates, Python, static/js) into
+# translations/messages.pot and merges it into each language's .po; after translating the .po,
+# `make translations` compiles the .mo files, which are committed (the app reads only those).
+# A new language: `$(BIN)/pybabel init -i translations/messages.pot -d translations -l xx`.
+# Domain errors are translated where they are answered, so their classes are keywords too.
+BABEL_KEYWORDS := -k N_ -k H.t -k H.tn:1,2 -k check:3 -k ValidationFailed \
+	-k NotAuthenticated -k Forbidden -k NotFound -k Conflict -k RateLimited
+
+messages: $(VENV)/.run-installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
+		--project Hearth --omit-header -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete \
+		--no-fuzzy-matching
+	$(MAKE) translations
+
+translations: $(VENV)/.run-installed
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache

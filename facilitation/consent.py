@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from groups.i18n import N_
 from groups.models import Program
 
-DEFAULT_CONSENT = """\
+DEFAULT_CONSENT = N_("""\
 Hearth is how this group shares answers during sessions. Here is what happens to yours.
 
 Who sees what: your mood and connectedness answers are anonymous. They are stored with no link \
@@ -22,11 +25,11 @@ How long: raw answers are deleted after {days} days; only group totals are kept.
 This room is not monitored for crises. If you are in danger or need urgent help, call your local \
 emergency number, or a crisis line such as 988 (US), 116 123 (Samaritans, UK and Ireland) or \
 024 (Spain).
-"""
+""")
 
 
 def consent_text(program: Program) -> str:
-    """The program's own consent text, or Hearth's default filled in with its numbers."""
+    """The program's own consent text, or Hearth's default in the page's language."""
     if program.consent_text.strip():
-        return program.consent_text
-    return DEFAULT_CONSENT.format(k=program.min_group_size, days=program.retention_days)
+        return program.consent_text  # the program's own words, in the language it wrote them
+    return gettext(DEFAULT_CONSENT).format(k=program.min_group_size, days=program.retention_days)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from facilitation import services
 from facilitation.consent import consent_text
+from groups import i18n
 from groups import services as group_services
 from groups.access import CohortAccess
 from groups.errors import HearthError
@@ -62,6 +72,7 @@ def console(session_id: int):
 def screen(session_id: int):
     """The shared screen, opened on the facilitator's own signed-in laptop."""
     group_session, _ = services.get_live_session(_me(), session_id)
+    i18n.use_room_language(group_session.cohort.language)
     return render_template("live/screen.html", group_session=group_session, paired=False)
 
 
@@ -93,8 +104,12 @@ def join_code(code: str):
     try:
         options = services.join_options(code)
     except HearthError as exc:
-        return render_template("live/join.html", error=exc.message, code=code), exc.status
-    return render_template(
+        error = exc.to_dict()["message"]  # in this phone's language
+        return render_template("live/join.html", error=error, code=code), exc.status
+    # The room speaks its cohort's language, unless this phone chose its own.
+    language = options["cohort"].language
+    i18n.use_room_language(language)
+    page = render_template(
         "live/join_pick.html",
         code=options["group_session"].join_code,
         cohort=options["cohort"],
@@ -103,6 +118,7 @@ def join_code(code: str):
         consent_version=options["consent_version"],
         consent_text=consent_text(options["cohort"].program),
     )
+    return i18n.remember_room_language(make_response(page), language)
 
 
 @bp.get("/phone")

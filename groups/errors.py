@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
+
 
 class HearthError(Exception):
     """A refusal the person can understand: a stable code, a message, a status, field errors."""
@@ -21,10 +23,21 @@ class HearthError(Exception):
             self.code = code
 
     def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        """The error as an answer, its words in the request's language when the catalogue has them.
+
+        Services raise in English (the msgid); the edge that answers translates.
+        """
+        body: dict[str, Any] = {"code": self.code, "message": _translate(self.message)}
         if self.fields:
-            body["fields"] = self.fields
+            body["fields"] = {
+                name: [_translate(m) for m in messages] if isinstance(messages, list) else messages
+                for name, messages in self.fields.items()
+            }
         return body
+
+
+def _translate(message: Any) -> Any:
+    return gettext(message) if isinstance(message, str) and message else message
 
 
 class ValidationFailed(HearthError):

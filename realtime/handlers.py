@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from limits import parse
@@ -22,6 +23,7 @@ from marshmallow import Schema, ValidationError
 
 from facilitation import services, snapshots
 from facilitation.services import Participant
+from groups import i18n
 from groups.errors import (
     Forbidden,
     HearthError,
@@ -53,6 +55,7 @@ class Connection:
     group_session_id: int
     participant: Participant | None = None
     user_id: int | None = None
+    language: str | None = None  # the page's language: errors in acks come in it
 
 
 _connections: dict[str, Connection] = {}
@@ -71,11 +74,14 @@ def on_connect(auth: Any = None):
 
     Anything else is refused. The client then gets a full snapshot, so a reconnect resumes.
     """
+    auth = auth if isinstance(auth, dict) else {}
+    i18n.use_connection_language(auth.get("lang"))  # the page's language, for a refusal
     try:
-        conn = _authenticate(auth if isinstance(auth, dict) else {})
+        conn = _authenticate(auth)
     except HearthError as exc:
         db.session.rollback()
         raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
+    conn.language = auth.get("lang") if isinstance(auth.get("lang"), str) else None
     _connections[request.sid] = conn
     if conn.role == PHONE:
         join_room(rooms.phones(conn.group_session_id))
@@ -142,6 +148,7 @@ def dispatch(roles: tuple[str, ...], schema: type[Schema], call: Callable, data:
     """Parse, authorise, rate-limit, call one service, and ack."""
     try:
         conn = connection()
+        i18n.use_connection_language(conn.language)
         if conn.role not in roles:
             raise Forbidden("This connection may not send that.")
         if not _limiter.hit(_RATES[conn.role], request.sid):
@@ -162,7 +169,7 @@ def dispatch(roles: tuple[str, ...], schema: type[Schema], call: Callable, data:
             "ok": False,
             "error": {
                 "code": "server_error",
-                "message": "Something went wrong; nothing was saved.",
+                "message": gettext("Something went wrong; nothing was saved."),
             },
         }
 

@@ -36,7 +36,7 @@
   var previous = H.store.get('hearth.session', null);
   if (previous && previous.code === code && previous.member && H.store.get('hearth.device_token', null)) {
     H.$('#continue-name').textContent = previous.member.name;
-    H.$('#continue-link').textContent = 'Continue as ' + previous.member.name;
+    H.$('#continue-link').textContent = H.t('Continue as {name}', { name: previous.member.name });
     H.$('#continue-box').hidden = false;
   }
 
@@ -65,7 +65,8 @@
   function post(body) {
     return fetch(root.getAttribute('data-api'), {
       method: 'POST', credentials: 'omit',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      // The page's language, so the server's refusals come back in it.
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': H.lang },
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
@@ -101,24 +102,24 @@
       } else if (result.status === 409) {
         if (withConsent) showStep(false);
         showError(pickError, error.message ||
-          'This name is in use on another phone right now. Ask your facilitator.');
+          H.t('This name is in use on another phone right now. Ask your facilitator.'));
       } else if (result.status === 403) {
         // This phone's token belongs to another group: a new token starts fresh for this one.
         H.store.remove('hearth.device_token');
-        showError(errorNode, 'This phone was set up for another group. Tap your name again to ' +
-          'join this one.');
+        showError(errorNode, H.t('This phone was set up for another group. Tap your name again to ' +
+          'join this one.'));
       } else if (result.status === 404) {
-        showError(errorNode, error.message || 'No live session has that code any more.');
+        showError(errorNode, error.message || H.t('No live session has that code any more.'));
       } else if (result.status === 429) {
-        showError(errorNode, 'Too many tries from this network. Wait a minute and try again.');
+        showError(errorNode, H.t('Too many tries from this network. Wait a minute and try again.'));
       } else if (result.status === 0) {
-        showError(errorNode, 'The server could not be reached. Check the Wi-Fi and try again.');
+        showError(errorNode, H.t('The server could not be reached. Check the Wi-Fi and try again.'));
       } else {
         var fields = error.fields || {};
         var detail = Object.keys(fields).map(function (k) {
           return [].concat(fields[k]).join(' ');
         }).join(' ');
-        showError(errorNode, (error.message || 'That did not work.') + (detail ? ' ' + detail : ''));
+        showError(errorNode, (error.message || H.t('That did not work.')) + (detail ? ' ' + detail : ''));
       }
     });
   }
@@ -136,7 +137,7 @@
       var input = H.$('#guest-name');
       var name = input.value.trim();
       if (!name) {
-        showError(pickError, 'Type a first name or a nickname to join as a guest.');
+        showError(pickError, H.t('Type a first name or a nickname to join as a guest.'));
         input.focus();
         return;
       }

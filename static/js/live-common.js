@@ -5,6 +5,35 @@
 
   var H = {};
 
+  // --- words: the page's catalogue (English msgid -> this language), read from a meta tag -------
+
+  var catalogue = {};
+  (function () {
+    var meta = document.querySelector('meta[name="hearth-i18n"]');
+    if (!meta) return;
+    try { catalogue = JSON.parse(meta.getAttribute('content')) || {}; } catch (e) { catalogue = {}; }
+  })();
+  H.lang = document.documentElement.getAttribute('lang') || 'en';
+
+  function fillIn(text, params) {
+    if (!params) return text;
+    return text.replace(/\{(\w+)\}/g, function (whole, key) {
+      return params[key] === undefined || params[key] === null ? whole : String(params[key]);
+    });
+  }
+  /* This page's words for an English message, with {name} placeholders filled in. A label the
+     server sent (a feeling word, an item) goes through here too: unknown text stays as it is. */
+  H.t = function (msgid, params) {
+    var text = catalogue[msgid];
+    return fillIn(typeof text === 'string' ? text : String(msgid), params);
+  };
+  /* One or many: {n} is the number. English and Spanish use the first form for exactly 1. */
+  H.tn = function (one, many, n, params) {
+    var forms = catalogue[one];
+    var text = Array.isArray(forms) ? forms[n === 1 ? 0 : 1] : (n === 1 ? one : many);
+    return fillIn(text, Object.assign({ n: n }, params || {}));
+  };
+
   // --- DOM ------------------------------------------------------------------------------------
 
   H.$ = function (selector, root) { return (root || document).querySelector(selector); };
@@ -118,8 +147,8 @@
     var s = Math.ceil(seconds);
     var m = Math.floor(s / 60);
     var parts = [];
-    if (m) parts.push(m + (m === 1 ? ' minute' : ' minutes'));
-    if (s % 60 || !m) parts.push((s % 60) + ((s % 60) === 1 ? ' second' : ' seconds'));
+    if (m) parts.push(H.tn('{n} minute', '{n} minutes', m));
+    if (s % 60 || !m) parts.push(H.tn('{n} second', '{n} seconds', s % 60));
     return parts.join(' ');
   };
   /* Fill a countdown element; the text says whether it runs, so colour is never needed. */
@@ -128,10 +157,12 @@
     var left = H.timerLeft(timer);
     if (left === null) { node.hidden = true; return; }
     node.hidden = false;
-    var label = timer.running ? (left > 0 ? 'left' : 'time is up') : 'paused';
-    node.textContent = (left > 0 || !timer.running) ? H.formatClock(left) + ' ' + label : label;
-    node.setAttribute('aria-label', (timer.running ? '' : 'Timer paused: ') + H.spokenClock(left) +
-      (timer.running ? ' left' : ''));
+    var clock = H.formatClock(left);
+    node.textContent = !timer.running ? H.t('{clock} paused', { clock: clock })
+      : left > 0 ? H.t('{clock} left', { clock: clock }) : H.t('time is up');
+    node.setAttribute('aria-label', timer.running
+      ? H.t('{time} left', { time: H.spokenClock(left) })
+      : H.t('Timer paused: {time}', { time: H.spokenClock(left) }));
     node.classList.toggle('is-paused', !timer.running);
     node.classList.toggle('is-up', !!timer.running && left <= 0);
   };
@@ -140,7 +171,8 @@
 
   /* Connect with an auth callback, so every reconnect re-sends fresh auth. */
   H.connect = function (authFn) {
-    return window.io({ auth: function (cb) { cb(authFn()); } });
+    // The page's language travels with the auth, so the server's refusals come in it too.
+    return window.io({ auth: function (cb) { cb(Object.assign({ lang: H.lang }, authFn())); } });
   };
 
   /* Say why the server refused a connection, or null for a network hiccup the client retries.
@@ -160,7 +192,7 @@
     return new Promise(function (resolve) {
       if (!socket || !socket.connected) {
         resolve({ ok: false, error: { code: 'offline',
-          message: 'Not connected right now. Try again when the connection is back.' } });
+          message: H.t('Not connected right now. Try again when the connection is back.') } });
         return;
       }
       var done = false;
@@ -168,13 +200,13 @@
         if (done) return;
         done = true;
         resolve({ ok: false, error: { code: 'timeout',
-          message: 'The server did not answer in time; it may not have been done.' } });
+          message: H.t('The server did not answer in time; it may not have been done.') } });
       }, timeoutMs || 10000);
       socket.emit(event, payload || {}, function (ack) {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        resolve(ack || { ok: false, error: { code: 'server_error', message: 'No answer.' } });
+        resolve(ack || { ok: false, error: { code: 'server_error', message: H.t('No answer.') } });
       });
     });
   };
@@ -202,14 +234,28 @@
       node.className = 'conn conn-' + state;
       node.textContent = text;
     };
-    set('connecting', labels.connecting || 'Connecting…');
-    socket.on('connect', function () { set('ok', labels.ok || 'Connected'); });
-    socket.on('disconnect', function () { set('lost', labels.lost || 'Reconnecting…'); });
+    set('connecting', labels.connecting || H.t('Connecting…'));
+    socket.on('connect', function () { set('ok', labels.ok || H.t('Connected')); });
+    socket.on('disconnect', function () { set('lost', labels.lost || H.t('Reconnecting…')); });
     socket.on('connect_error', function (err) {
-      if (H.refusal(socket, err)) set('stopped', labels.stopped || 'Not connected');
-      else set('lost', labels.lost || 'Reconnecting…');
+      if (H.refusal(socket, err)) set('stopped', labels.stopped || H.t('Not connected'));
+      else set('lost', labels.lost || H.t('Reconnecting…'));
     });
     return set;
+  };
+
+  /* A phone or TV that has not chosen a language follows its room's: the room's language goes
+     into a cookie and the page reloads once, so the server renders it in that language. */
+  H.followRoomLanguage = function (lang) {
+    var root = document.documentElement;
+    if (!lang || lang === H.lang || root.hasAttribute('data-lang-chosen')) return;
+    if ((root.getAttribute('data-languages') || '').split(' ').indexOf(lang) === -1) return;
+    try {
+      if (window.sessionStorage.getItem('hearth.lang_followed') === lang) return;
+      window.sessionStorage.setItem('hearth.lang_followed', lang);
+    } catch (e) { return; }  // no way to remember the reload: never risk a loop
+    document.cookie = 'hearth_room_lang=' + lang + '; path=/; max-age=31536000; SameSite=Lax';
+    window.location.reload();
   };
 
   // --- larger text (phone and join pages) -----------------------------------------------------
@@ -233,14 +279,17 @@
   // --- words for numbers ------------------------------------------------------------------------
 
   H.KINDS = {
-    check_in: 'Check-in', check_out: 'Check-out', prompt: 'Shared activity',
-    questionnaire: 'Questionnaire', appreciation: 'Appreciation round', dyads: 'Pairs'
+    check_in: H.t('Check-in'), check_out: H.t('Check-out'), prompt: H.t('Shared activity'),
+    questionnaire: H.t('Questionnaire'), appreciation: H.t('Appreciation round'), dyads: H.t('Pairs')
   };
-  H.PLEASURE_BINS = ['very unpleasant', 'unpleasant', 'neutral', 'pleasant', 'very pleasant'];
-  H.AROUSAL_BINS = ['very calm', 'calm', 'in between', 'activated', 'very activated'];
-  H.CIRCLES = ['far apart', 'apart', 'just touching', 'a little overlap', 'overlapping',
-    'mostly together', 'almost one'];
-  H.REACTIONS = { warm: '❤ warm', calm: '☁ calm', hard: '≈ hard', smile: '☺ smile', thanks: '✿ thanks' };
+  H.PLEASURE_BINS = [H.t('very unpleasant'), H.t('unpleasant'), H.t('neutral'), H.t('pleasant'),
+    H.t('very pleasant')];
+  H.AROUSAL_BINS = [H.t('very calm'), H.t('calm'), H.t('in between'), H.t('activated'),
+    H.t('very activated')];
+  H.CIRCLES = [H.t('far apart'), H.t('apart'), H.t('just touching'), H.t('a little overlap'),
+    H.t('overlapping'), H.t('mostly together'), H.t('almost one')];
+  H.REACTIONS = { warm: H.t('❤ warm'), calm: H.t('☁ calm'), hard: H.t('≈ hard'),
+    smile: H.t('☺ smile'), thanks: H.t('✿ thanks') };
   H.plural = function (n, one, many) { return n + ' ' + (n === 1 ? one : many); };
 
   /* Two circles, further apart at 1 and almost one at 7 (Inclusion of Other in the Self). */
@@ -261,8 +310,8 @@
   function withheld(part, audience) {
     var k = part.n_below;
     return H.h('p', { class: 'withheld' }, audience === 'console'
-      ? 'Fewer than ' + k + ' people gave this, so it stays hidden everywhere.'
-      : 'Results appear when at least ' + k + ' people have answered.');
+      ? H.t('Fewer than {k} people gave this, so it stays hidden everywhere.', { k: k })
+      : H.t('Results appear when at least {k} people have answered.', { k: k }));
   }
 
   function moodGrid(part, level) {
@@ -279,22 +328,24 @@
       }
     }
     var table = H.h('table', { class: 'visually-hidden' },
-      H.h('caption', {}, 'How many people feel each way, by pleasure (columns) and arousal (rows); ' +
-        part.n + ' answered.'),
-      H.h('thead', {}, H.h('tr', {}, H.h('th', { scope: 'col' }, 'Arousal'),
+      H.h('caption', {}, H.t('How many people feel each way, by pleasure (columns) and arousal ' +
+        '(rows); {n} answered.', { n: part.n })),
+      H.h('thead', {}, H.h('tr', {}, H.h('th', { scope: 'col' }, H.t('Arousal')),
         H.PLEASURE_BINS.map(function (label) { return H.h('th', { scope: 'col' }, label); }))),
       H.h('tbody', {}, [4, 3, 2, 1, 0].map(function (ai) {
         return H.h('tr', {}, H.h('th', { scope: 'row' }, H.AROUSAL_BINS[ai]),
           cells[ai].map(function (c) { return H.h('td', {}, String(c)); }));
       })));
     return H.h('section', { class: 'result-part part-grid' },
-      heading(level, 'Mood'),
+      heading(level, H.t('Mood')),
       H.h('div', { class: 'mood-figure' },
         H.h('p', { class: 'axis axis-y', 'aria-hidden': 'true' },
-          H.h('span', {}, 'calm'), H.h('span', { class: 'arrow' }, '→'), H.h('span', {}, 'activated')),
+          H.h('span', {}, H.t('calm')), H.h('span', { class: 'arrow' }, '→'),
+          H.h('span', {}, H.t('activated'))),
         grid,
         H.h('p', { class: 'axis axis-x', 'aria-hidden': 'true' },
-          H.h('span', {}, 'unpleasant'), H.h('span', { class: 'arrow' }, '→'), H.h('span', {}, 'pleasant'))),
+          H.h('span', {}, H.t('unpleasant')), H.h('span', { class: 'arrow' }, '→'),
+          H.h('span', {}, H.t('pleasant')))),
       table);
   }
 
@@ -302,13 +353,13 @@
     var max = 1;
     part.counts.forEach(function (w) { if (w.count > max) max = w.count; });
     return H.h('section', { class: 'result-part part-words' },
-      heading(level, 'Feeling words'),
+      heading(level, H.t('Feeling words')),
       part.counts.length ? H.h('ul', { class: 'cloud' }, part.counts.map(function (w) {
         var size = 1 + Math.round((w.count / max) * 5);
-        return H.h('li', { class: 'sz-' + size }, w.word + ' ',
+        return H.h('li', { class: 'sz-' + size }, H.t(w.word) + ' ',
           H.h('span', { class: 'count' }, String(w.count),
-            H.h('span', { class: 'visually-hidden' }, w.count === 1 ? ' person' : ' people')));
-      })) : H.h('p', {}, 'No words picked.'));
+            H.h('span', { class: 'visually-hidden' }, ' ' + H.tn('person', 'people', w.count))));
+      })) : H.h('p', {}, H.t('No words picked.')));
   }
 
   function connectedness(part, level) {
@@ -329,23 +380,23 @@
         String(i + 1)));
     });
     var table = H.h('table', { class: 'visually-hidden' },
-      H.h('caption', {}, 'How connected to the group people feel, from 1 (far apart) to 7 ' +
-        '(almost one); ' + part.n + ' answered.'),
-      H.h('thead', {}, H.h('tr', {}, H.h('th', { scope: 'col' }, 'Circles'),
-        H.h('th', { scope: 'col' }, 'People'))),
+      H.h('caption', {}, H.t('How connected to the group people feel, from 1 (far apart) to 7 ' +
+        '(almost one); {n} answered.', { n: part.n })),
+      H.h('thead', {}, H.h('tr', {}, H.h('th', { scope: 'col' }, H.t('Circles')),
+        H.h('th', { scope: 'col' }, H.t('People')))),
       H.h('tbody', {}, counts.map(function (c, i) {
         return H.h('tr', {}, H.h('th', { scope: 'row' }, (i + 1) + ' — ' + H.CIRCLES[i]),
           H.h('td', {}, String(c)));
       })));
     return H.h('section', { class: 'result-part part-connectedness' },
-      heading(level, 'Connected to the group'),
-      H.h('p', { class: 'axis', 'aria-hidden': 'true' }, '1 far apart → 7 almost one'),
+      heading(level, H.t('Connected to the group')),
+      H.h('p', { class: 'axis', 'aria-hidden': 'true' }, H.t('1 far apart → 7 almost one')),
       chart, table);
   }
 
   function reactions(part, level) {
     return H.h('section', { class: 'result-part part-reactions' },
-      heading(level, 'Reactions'),
+      heading(level, H.t('Reactions')),
       H.h('ul', { class: 'cloud reactions' }, part.counts.filter(function (r) { return r.count; })
         .map(function (r) {
           return H.h('li', { class: 'sz-3' }, (H.REACTIONS[r.reaction] || r.reaction) + ' ',
@@ -365,8 +416,8 @@
     // Appreciation and dyad rounds take no answers, only passes: a count there would be a pass count.
     if (kind === 'appreciation' || kind === 'dyads') return box;
     if (activity.state === 'open' || activity.state === 'closed') {
-      box.appendChild(H.h('p', { class: 'responded' }, H.plural(results.responded, 'person', 'people') +
-        ' responded'));
+      box.appendChild(H.h('p', { class: 'responded' },
+        H.tn('{n} person responded', '{n} people responded', results.responded)));
     }
     if (kind === 'check_in' || kind === 'check_out') {
       if (!results.released) {
@@ -374,13 +425,13 @@
         var note;
         if (results.reason === 'held') {
           note = audience === 'console'
-            ? 'Held: press “Reveal results” to show them on the screen.'
-            : 'The results will be shown in a moment.';
+            ? H.t('Held: press “Reveal results” to show them on the screen.')
+            : H.t('The results will be shown in a moment.');
         } else {
           note = audience === 'console'
-            ? 'Results show once you close this activity (and reveal them, if held), ' +
-              'when at least ' + k + ' people answered.'
-            : 'Results appear when this closes, if at least ' + k + ' people have answered.';
+            ? H.t('Results show once you close this activity (and reveal them, if held), ' +
+              'when at least {k} people answered.', { k: k })
+            : H.t('Results appear when this closes, if at least {k} people have answered.', { k: k });
         }
         if (activity.state !== 'preview' && activity.state !== 'pending') {
           box.appendChild(H.h('p', { class: 'results-note' }, note));
@@ -393,7 +444,8 @@
         if (!part) return;
         if (part.withheld) {
           box.appendChild(H.h('section', { class: 'result-part is-withheld' },
-            heading(level, { grid: 'Mood', words: 'Feeling words', connectedness: 'Connected to the group' }[entry[0]]),
+            heading(level, { grid: H.t('Mood'), words: H.t('Feeling words'),
+              connectedness: H.t('Connected to the group') }[entry[0]]),
             withheld(part, audience)));
         } else {
           box.appendChild(entry[1](part, level));
@@ -402,7 +454,7 @@
     } else if (kind === 'prompt' && results.reactions) {
       if (results.reactions.withheld) {
         if (audience === 'console') {
-          box.appendChild(H.h('section', { class: 'result-part' }, heading(level, 'Reactions'),
+          box.appendChild(H.h('section', { class: 'result-part' }, heading(level, H.t('Reactions')),
             withheld(results.reactions, audience)));
         }
       } else {

@@ -62,7 +62,7 @@
   }
 
   if (!token || !secret) {
-    message('You have not joined yet', 'Enter the room code from the big screen to join your group.', true);
+    message(H.t('You have not joined yet'), H.t('Enter the room code from the big screen to join your group.'), true);
     H.$('#retry').hidden = true;
     H.$('#pause-bar').hidden = true;
     return;
@@ -72,7 +72,7 @@
     return { role: 'phone', device_token: token, secret: secret,
       keep_history: H.store.get('hearth.keep_history', true) !== false };
   });
-  var setConnection = H.watchConnection(socket, H.$('#conn'), { stopped: 'Not connected' });
+  var setConnection = H.watchConnection(socket, H.$('#conn'), { stopped: H.t('Not connected') });
 
   // --- the outbox: every unacked command is kept and re-sent after a reconnect -------------------
 
@@ -94,7 +94,7 @@
     var wasQueued = dropFromOutbox(id);
     var cb = callbacks[id];
     delete callbacks[id];
-    if (cb) cb(ack || { ok: false, error: { code: 'server_error', message: 'No answer.' } });
+    if (cb) cb(ack || { ok: false, error: { code: 'server_error', message: H.t('No answer.') } });
     else if (wasQueued) afterReload(item, ack);
   }
 
@@ -118,7 +118,7 @@
   /* An ack for a command sent before the page was reloaded: say what happened to it. */
   function afterReload(item, ack) {
     if (item.event === 'request_pause') {
-      if (ack && ack.ok) H.$('#pause-status').textContent = 'Your facilitator has been told — only them.';
+      if (ack && ack.ok) H.$('#pause-status').textContent = H.t('Your facilitator has been told — only them.');
       return;
     }
     if (state && state.activity && item.payload.activity_id === state.activity.id) {
@@ -130,25 +130,31 @@
     }
   }
 
-  function errorText(ack) {
+  /* Why a command failed, after "Not saved", "Not sent" or "Not deleted" (the what). */
+  function errorText(ack, what) {
     var err = (ack && ack.error) || {};
+    var reason;
     switch (err.code) {
-      case 'not_open': return 'Not saved: this activity is not taking answers now.';
-      case 'grounding': return 'Not saved: the group is taking a grounding break. Answer afterwards.';
-      case 'rate_limited': return 'Not saved: too many taps at once. Wait a moment and try again.';
-      case 'not_live': return 'Not saved: the session is not live.';
+      case 'not_open': reason = H.t('this activity is not taking answers now.'); break;
+      case 'grounding': reason = H.t('the group is taking a grounding break. Answer afterwards.'); break;
+      case 'rate_limited': reason = H.t('too many taps at once. Wait a moment and try again.'); break;
+      case 'not_live': reason = H.t('the session is not live.'); break;
       case 'invalid': {
         var fields = err.fields || {};
         var detail = Object.keys(fields).map(function (k) { return [].concat(fields[k]).join(' '); });
-        return 'Not saved: ' + (err.message || 'that needs another look.') +
+        reason = (err.message || H.t('that needs another look.')) +
           (detail.length ? ' ' + detail.join(' ') : '');
+        break;
       }
-      default: return 'Not saved: ' + (err.message || 'something went wrong. Try again.');
+      default: reason = err.message || H.t('something went wrong. Try again.');
     }
+    if (what === null) return reason;
+    var label = what || H.t('Not saved');
+    return H.t('{what}: {reason}', { what: label, reason: reason });
   }
 
   function ackStatus(ack, okText) {
-    if (ack && ack.ok) status(okText || 'Saved ✓', 'ok');
+    if (ack && ack.ok) status(okText || H.t('Saved ✓'), 'ok');
     else status(errorText(ack), 'error');
   }
 
@@ -162,10 +168,10 @@
 
   // --- words for the sliders ----------------------------------------------------------------------
 
-  var PLEASURE_WORDS = ['very unpleasant', 'unpleasant', 'a little unpleasant', 'neither pleasant nor unpleasant',
-    'a little pleasant', 'pleasant', 'very pleasant'];
-  var AROUSAL_WORDS = ['very calm, sleepy', 'calm', 'a little calm', 'in between', 'a little activated',
-    'activated', 'wide awake'];
+  var PLEASURE_WORDS = [H.t('very unpleasant'), H.t('unpleasant'), H.t('a little unpleasant'),
+    H.t('neither pleasant nor unpleasant'), H.t('a little pleasant'), H.t('pleasant'), H.t('very pleasant')];
+  var AROUSAL_WORDS = [H.t('very calm, sleepy'), H.t('calm'), H.t('a little calm'), H.t('in between'),
+    H.t('a little activated'), H.t('activated'), H.t('wide awake')];
   function wordFor(words, value) { return words[Math.min(words.length - 1, Math.floor(value * words.length))]; }
 
   var uid = 0;
@@ -173,7 +179,7 @@
 
   function counter(textarea, node) {
     var update = function () {
-      node.textContent = textarea.value.length + ' of 280 characters';
+      node.textContent = H.t('{n} of 280 characters', { n: textarea.value.length });
       node.classList.toggle('near', textarea.value.length > 250);
     };
     textarea.addEventListener('input', update);
@@ -185,13 +191,13 @@
       var button = ev.currentTarget;
       var clientId = H.clientId();
       button.setAttribute('aria-busy', 'true');
-      status(socket.connected ? 'Sending…' : 'You are offline: your pass will be sent when the connection is back.');
+      status(socket.connected ? H.t('Sending…') : H.t('You are offline: your pass will be sent when the connection is back.'));
       send('submit_answer', { activity_id: a.id, client_id: clientId, passed: true }, function (ack) {
         button.removeAttribute('aria-busy');
         if (ack.ok && me) me.answer = ack.data;
-        ackStatus(ack, 'You passed ✓ That is fine. You can still answer until this closes.');
+        ackStatus(ack, H.t('You passed ✓ That is fine. You can still answer until this closes.'));
       });
-    } } }, 'Pass');
+    } } }, H.t('Pass'));
   }
 
   function actions(submitLabel, a) {
@@ -203,11 +209,11 @@
   function submitAnswer(a, values, button) {
     var payload = Object.assign({ activity_id: a.id, client_id: H.clientId() }, values);
     if (button) button.setAttribute('aria-busy', 'true');
-    status(socket.connected ? 'Sending…' : 'You are offline: your answer will be sent when the connection is back.');
+    status(socket.connected ? H.t('Sending…') : H.t('You are offline: your answer will be sent when the connection is back.'));
     send('submit_answer', payload, function (ack) {
       if (button) button.removeAttribute('aria-busy');
       if (ack.ok && me) me.answer = ack.data;
-      ackStatus(ack, 'Saved ✓ You can change it until this closes.');
+      ackStatus(ack, H.t('Saved ✓ You can change it until this closes.'));
     });
   }
 
@@ -221,9 +227,9 @@
     input.value = touched ? String(initial) : '0.5';
     var valueText = h('p', { class: 'slider-value', 'aria-hidden': 'true' });
     var sync = function () {
-      var word = touched ? wordFor(words, parseFloat(input.value)) : 'not set yet';
+      var word = touched ? wordFor(words, parseFloat(input.value)) : H.t('not set yet');
       input.setAttribute('aria-valuetext', word);
-      valueText.textContent = touched ? word : 'Not set — move the slider (optional)';
+      valueText.textContent = touched ? word : H.t('Not set — move the slider (optional)');
       input.classList.toggle('untouched', !touched);
     };
     var touch = function () { touched = true; dirty = true; sync(); };
@@ -235,17 +241,17 @@
       h('label', { for: id }, label),
       input,
       h('div', { class: 'slider-ends', id: id + '-ends' },
-        h('span', {}, low), h('span', { class: 'visually-hidden' }, ' to '), h('span', {}, high)),
+        h('span', {}, low), h('span', { class: 'visually-hidden' }, ' ' + H.t('to') + ' '), h('span', {}, high)),
       valueText);
     return { node: field, value: function () { return touched ? parseFloat(input.value) : null; } };
   }
 
   function moodForm(a, answer) {
     var prev = answer && !answer.passed ? answer : {};
-    var pleasure = slider('pleasure', 'How pleasant do you feel?', 'unpleasant', 'pleasant',
+    var pleasure = slider('pleasure', H.t('How pleasant do you feel?'), H.t('unpleasant'), H.t('pleasant'),
       PLEASURE_WORDS, prev.pleasure);
-    var arousal = slider('arousal', 'How awake or activated do you feel?', 'calm, sleepy', 'wide awake',
-      AROUSAL_WORDS, prev.arousal);
+    var arousal = slider('arousal', H.t('How awake or activated do you feel?'), H.t('calm, sleepy'),
+      H.t('wide awake'), AROUSAL_WORDS, prev.arousal);
     var chosen = (prev.words || []).slice();
     var wordNote = h('p', { class: 'hint', 'aria-live': 'polite' });
     var chips = h('div', { class: 'chips' }, (a.words || []).map(function (word) {
@@ -256,20 +262,20 @@
           var i = chosen.indexOf(word);
           dirty = true;
           if (i !== -1) { chosen.splice(i, 1); b.setAttribute('aria-pressed', 'false'); wordNote.textContent = ''; return; }
-          if (chosen.length >= 5) { wordNote.textContent = 'Up to five words: take one away first.'; return; }
+          if (chosen.length >= 5) { wordNote.textContent = H.t('Up to five words: take one away first.'); return; }
           chosen.push(word);
           b.setAttribute('aria-pressed', 'true');
-        } } }, h('span', { class: 'chip-mark', 'aria-hidden': 'true' }), word);
+        } } }, h('span', { class: 'chip-mark', 'aria-hidden': 'true' }), H.t(word));
     }));
     var form = h('form', { class: 'answer-form', novalidate: true },
       pleasure.node, arousal.node,
       h('fieldset', { class: 'words-field' },
-        h('legend', {}, 'Any words that fit? (optional, up to five)'), chips, wordNote));
+        h('legend', {}, H.t('Any words that fit? (optional, up to five)')), chips, wordNote));
     var circlesName = nextId('connectedness');
     if (a.connectedness) {
       form.appendChild(h('fieldset', { class: 'circles-field' },
-        h('legend', {}, 'How connected to the group do you feel?'),
-        h('p', { class: 'hint' }, 'Pick the pair of circles. The left circle is you, the right one the group.'),
+        h('legend', {}, H.t('How connected to the group do you feel?')),
+        h('p', { class: 'hint' }, H.t('Pick the pair of circles. The left circle is you, the right one the group.')),
         h('div', { class: 'circle-options' }, H.CIRCLES.map(function (label, i) {
           var id = circlesName + '-' + (i + 1);
           var radio = h('input', { type: 'radio', name: circlesName, id: id, value: String(i + 1),
@@ -278,8 +284,8 @@
             h('label', { for: id }, H.circles(i + 1), h('span', {}, (i + 1) + ' — ' + label)));
         }))));
     }
-    form.appendChild(h('p', { class: 'hint' }, 'Anonymous. You can change it until this closes.'));
-    form.appendChild(actions('Send', a));
+    form.appendChild(h('p', { class: 'hint' }, H.t('Anonymous. You can change it until this closes.')));
+    form.appendChild(actions(H.t('Send'), a));
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var values = { pleasure: pleasure.value(), arousal: arousal.value(), words: chosen.slice() };
@@ -289,7 +295,7 @@
       }
       if (values.pleasure === null && values.arousal === null && !values.words.length &&
           !values.connectedness) {
-        status('Move a slider, pick a word, or pass.', 'error');
+        status(H.t('Move a slider, pick a word, or pass.'), 'error');
         return;
       }
       submitAnswer(a, values, form.querySelector('button[type="submit"]'));
@@ -315,21 +321,21 @@
         } } }, H.REACTIONS[r] || r);
     });
     var textForm = h('form', { class: 'text-form', novalidate: true },
-      h('label', { for: textId }, 'Or write a few words (optional)'),
+      h('label', { for: textId }, H.t('Or write a few words (optional)')),
       textarea, count,
       h('p', { class: 'hint', id: textId + '-hint' },
-        'Your facilitator reads it before it is shown on the screen, without your name.'),
-      h('button', { type: 'submit', class: 'button secondary' }, 'Send my words'));
+        H.t('Your facilitator reads it before it is shown on the screen, without your name.')),
+      h('button', { type: 'submit', class: 'button secondary' }, H.t('Send my words')));
     textForm.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var text = textarea.value.trim();
-      if (!text) { status('Write something first, or tap Done or Pass.', 'error'); textarea.focus(); return; }
+      if (!text) { status(H.t('Write something first, or tap Done or Pass.'), 'error'); textarea.focus(); return; }
       submitAnswer(a, { response: 'text', text: text }, textForm.querySelector('button'));
     });
     var box = h('div', { class: 'answer-form' },
       h('button', { type: 'button', class: 'button primary wide', 'aria-pressed': prev.response === 'done' ? 'true' : 'false',
-        on: { click: function (ev) { submitAnswer(a, { response: 'done' }, ev.currentTarget); } } }, 'Done ✓'),
-      reactions.length ? h('fieldset', { class: 'words-field' }, h('legend', {}, 'Or react'),
+        on: { click: function (ev) { submitAnswer(a, { response: 'done' }, ev.currentTarget); } } }, H.t('Done ✓')),
+      reactions.length ? h('fieldset', { class: 'words-field' }, h('legend', {}, H.t('Or react')),
         h('div', { class: 'chips' }, reactions)) : null,
       textForm,
       h('div', { class: 'form-actions' }, passButton(a)));
@@ -338,14 +344,14 @@
 
   function questionnaireForm(a, answer) {
     var instrument = a.instrument;
-    if (!instrument) return h('div', {}, h('p', {}, 'This questionnaire is not available.'), actions(null, a));
+    if (!instrument) return h('div', {}, h('p', {}, H.t('This questionnaire is not available.')), actions(null, a));
     var fmt = instrument.response_format || {};
     var prev = (answer && !answer.passed && answer.items) || {};
     var anchors = fmt.anchors || [];
     var groupId = nextId('q');
     var form = h('form', { class: 'answer-form questionnaire', novalidate: true },
-      fmt.period ? h('p', { class: 'hint' }, 'About ' + fmt.period + '. Skip any you like.') :
-        h('p', { class: 'hint' }, 'Skip any you like.'));
+      fmt.period ? h('p', { class: 'hint' }, H.t('About {period}. Skip any you like.', { period: H.t(fmt.period) })) :
+        h('p', { class: 'hint' }, H.t('Skip any you like.')));
     instrument.items.forEach(function (item, index) {
       var options = [];
       for (var v = fmt.min; v <= fmt.max; v++) {
@@ -354,13 +360,13 @@
         options.push(h('div', { class: 'check-row scale-option' },
           h('input', { type: 'radio', id: id, name: groupId + '-' + item.key, value: String(v),
             checked: prev[item.key] === v, on: { change: function () { dirty = true; } } }),
-          h('label', { for: id }, anchor ? v + ' — ' + anchor : String(v))));
+          h('label', { for: id }, anchor ? v + ' — ' + H.t(anchor) : String(v))));
       }
       form.appendChild(h('fieldset', { class: 'scale' },
-        h('legend', {}, (index + 1) + '. ' + item.label), options));
+        h('legend', {}, (index + 1) + '. ' + H.t(item.label)), options));
     });
     form.appendChild(h('p', { class: 'licence muted' }, instrument.name + ' · ' + (instrument.licence || '')));
-    form.appendChild(actions('Send', a));
+    form.appendChild(actions(H.t('Send'), a));
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var items = {};
@@ -368,7 +374,7 @@
         var picked = form.querySelector('input[name="' + groupId + '-' + item.key + '"]:checked');
         if (picked) items[item.key] = parseInt(picked.value, 10);
       });
-      if (!Object.keys(items).length) { status('Answer at least one question, or pass.', 'error'); return; }
+      if (!Object.keys(items).length) { status(H.t('Answer at least one question, or pass.'), 'error'); return; }
       submitAnswer(a, { items: items }, form.querySelector('button[type="submit"]'));
     });
     return form;
@@ -380,7 +386,7 @@
     var signedId = nextId('app-signed');
     var myId = me ? me.member_id : null;
     var people = (a.recipients || []).filter(function (r) { return r.id !== myId; });
-    var options = [{ id: '', name: 'The whole group' }].concat(people).map(function (r, i) {
+    var options = [{ id: '', name: H.t('The whole group') }].concat(people).map(function (r, i) {
       var id = name + '-' + i;
       return h('div', { class: 'check-row' },
         h('input', { type: 'radio', name: name, id: id, value: String(r.id), checked: i === 0 }),
@@ -392,31 +398,31 @@
     counter(textarea, count);
     var signed = h('input', { type: 'checkbox', id: signedId });
     var form = h('form', { class: 'answer-form', novalidate: true },
-      h('fieldset', { class: 'recipients' }, h('legend', {}, 'Who is it for?'), options),
-      h('label', { for: textId }, 'Your appreciation'),
+      h('fieldset', { class: 'recipients' }, h('legend', {}, H.t('Who is it for?')), options),
+      h('label', { for: textId }, H.t('Your appreciation')),
       textarea, count,
-      h('div', { class: 'check-row' }, signed, h('label', { for: signedId }, 'Sign with my name')),
+      h('div', { class: 'check-row' }, signed, h('label', { for: signedId }, H.t('Sign with my name'))),
       h('p', { class: 'hint', id: textId + '-hint' },
-        'Your facilitator reads it before anyone sees it. Unsigned, nobody learns it came from you.'),
-      actions('Send', a));
+        H.t('Your facilitator reads it before anyone sees it. Unsigned, nobody learns it came from you.')),
+      actions(H.t('Send'), a));
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var text = textarea.value.trim();
-      if (!text) { status('Write a few words first, or pass.', 'error'); textarea.focus(); return; }
+      if (!text) { status(H.t('Write a few words first, or pass.'), 'error'); textarea.focus(); return; }
       var picked = form.querySelector('input[name="' + name + '"]:checked');
       var recipient = picked && picked.value ? parseInt(picked.value, 10) : null;
       var button = form.querySelector('button[type="submit"]');
       button.setAttribute('aria-busy', 'true');
-      status(socket.connected ? 'Sending…' : 'You are offline: it will be sent when the connection is back.');
+      status(socket.connected ? H.t('Sending…') : H.t('You are offline: it will be sent when the connection is back.'));
       send('send_appreciation', { activity_id: a.id, client_id: H.clientId(), text: text,
         recipient_id: recipient, signed: signed.checked }, function (ack) {
         button.removeAttribute('aria-busy');
         if (ack.ok) {
           textarea.value = '';
-          count.textContent = '0 of 280 characters';
+          count.textContent = H.t('{n} of 280 characters', { n: 0 });
           dirty = false;
         }
-        ackStatus(ack, 'Sent ✓ Your facilitator reads it first. You can write another.');
+        ackStatus(ack, H.t('Sent ✓ Your facilitator reads it first. You can write another.'));
       });
     });
     return form;
@@ -425,13 +431,14 @@
   function dyadsView(a) {
     var partners = (me && meFor === activityKey(state) && me.partners) || [];
     var line;
-    if (partners.length === 1) line = h('p', { class: 'partner' }, 'Your partner: ', h('strong', {}, partners[0]));
+    if (partners.length === 1) line = h('p', { class: 'partner' }, H.t('Your partner:') + ' ', h('strong', {}, partners[0]));
     else if (partners.length > 1) {
-      line = h('p', { class: 'partner' }, 'Your partners: ', h('strong', {}, partners.join(' and ')));
-    } else if (a.round) line = h('p', { class: 'partner' }, 'You are not in a pair this round. That is fine: your facilitator will include you.');
-    else line = h('p', { class: 'partner' }, 'Pairs are being formed. Wait a moment.');
+      line = h('p', { class: 'partner' }, H.t('Your partners:') + ' ',
+        h('strong', {}, partners.join(' ' + H.t('and') + ' ')));
+    } else if (a.round) line = h('p', { class: 'partner' }, H.t('You are not in a pair this round. That is fine: your facilitator will include you.'));
+    else line = h('p', { class: 'partner' }, H.t('Pairs are being formed. Wait a moment.'));
     return h('div', { class: 'answer-form' }, line,
-      h('p', { class: 'hint' }, 'Either of you can stop at any moment.'),
+      h('p', { class: 'hint' }, H.t('Either of you can stop at any moment.')),
       h('div', { class: 'form-actions' }, passButton(a)));
   }
 
@@ -439,11 +446,11 @@
     var answer = me && me.answer && me.answer.activity_id === a.id ? me.answer : null;
     if (a.state === 'preview' || a.state === 'pending') {
       return h('div', { class: 'preview-note' },
-        h('p', {}, 'You can pass: nothing is forced. It starts when your facilitator says so.'));
+        h('p', {}, H.t('You can pass: nothing is forced. It starts when your facilitator says so.')));
     }
     if (a.state === 'closed') {
-      return h('div', { class: 'preview-note' }, h('p', {}, 'This activity has closed. Thank you.'),
-        answer ? h('p', { class: 'muted' }, answer.passed ? 'You passed.' : 'Your answer was saved.') : null);
+      return h('div', { class: 'preview-note' }, h('p', {}, H.t('This activity has closed. Thank you.')),
+        answer ? h('p', { class: 'muted' }, answer.passed ? H.t('You passed.') : H.t('Your answer was saved.')) : null);
     }
     var node;
     if (a.kind === 'check_in' || a.kind === 'check_out') node = moodForm(a, answer);
@@ -466,7 +473,7 @@
     var a = state.activity;
     var key = [a.id, a.state, a.round || 0, a.kind].join(':');
     var preview = a.state === 'preview' || a.state === 'pending';
-    H.$('#act-meta').textContent = (H.KINDS[a.kind] || a.kind) + ' · Rung ' + a.intensity + ' of 5';
+    H.$('#act-meta').textContent = (H.KINDS[a.kind] || a.kind) + ' · ' + H.t('Rung {n} of 5', { n: a.intensity });
     H.$('#act-coming').hidden = !preview;
     H.$('#act-title').textContent = a.title;
     var text = preview ? (a.preview || a.text) : a.text;
@@ -480,8 +487,8 @@
       H.fill(H.$('#act-body'), activityBody(a));
       if (isNew) {
         var answer = me && me.answer && me.answer.activity_id === a.id ? me.answer : null;
-        status(a.state === 'open' && answer ? (answer.passed ? 'You passed this one. You can still answer.' :
-          'Your answer is saved. You can change it until this closes.') : '');
+        status(a.state === 'open' && answer ? (answer.passed ? H.t('You passed this one. You can still answer.') :
+          H.t('Your answer is saved. You can change it until this closes.')) : '');
       }
     }
     var wasShowing = currentView === 'activity';
@@ -494,7 +501,7 @@
     if (!state || historyOpen) return;
     var s = state.session || {};
     if (me && me.name) {
-      H.$('#phone-who').textContent = 'You joined as ' + me.name;
+      H.$('#phone-who').textContent = H.t('You joined as {name}', { name: me.name });
       H.$('#phone-who').hidden = false;
     }
     if (s.cohort) H.$('#phone-title').textContent = s.cohort;
@@ -529,7 +536,7 @@
     callbacks = {};
     showView('closed');
     if (socket.connected) socket.disconnect();
-    setConnection('ended', 'Session ended');
+    setConnection('ended', H.t('Session ended'));
   }
 
   /* Ask for the phone's own part again (answer, partners) after the activity or round changed. */
@@ -550,6 +557,7 @@
   }
 
   socket.on('session_state', function (snapshot) {
+    H.followRoomLanguage(snapshot.session && snapshot.session.language);
     H.clock.sync(snapshot.server_now);
     state = snapshot;
     if (snapshot.me) {
@@ -568,7 +576,7 @@
       drawKindWords();
     }
     H.$('#received-text').textContent = data.text;
-    H.$('#received-from').textContent = data.signature ? '— ' + data.signature : 'Unsigned';
+    H.$('#received-from').textContent = data.signature ? '— ' + data.signature : H.t('Unsigned');
     H.$('#received').hidden = false;
     H.$('#received .received-title').focus();
   });
@@ -579,14 +587,14 @@
     if (!refused) return;  // the network: the client keeps retrying by itself
     if (ended || (state && state.session && state.session.phase === 'closed')) { finish(); return; }
     if (refused.code === 'not_live') {
-      message('No session is live right now', 'When your facilitator starts the session, tap Try again.', true);
+      message(H.t('No session is live right now'), H.t('When your facilitator starts the session, tap Try again.'), true);
     } else {
-      message('This phone is not in a session', (refused.message ? refused.message + ' ' : '') +
-        'Enter the room code from the big screen to join.', true);
+      message(H.t('This phone is not in a session'), (refused.message ? refused.message + ' ' : '') +
+        H.t('Enter the room code from the big screen to join.'), true);
     }
   });
   H.$('#retry').addEventListener('click', function () {
-    message('Connecting…', 'One moment.', false);
+    message(H.t('Connecting…'), H.t('One moment.'), false);
     socket.connect();
   });
 
@@ -603,7 +611,7 @@
       pausePanel.classList.remove('is-sent');
       pauseStatus.textContent = '';
       pauseSend.hidden = false;
-      H.$('#pause-cancel').textContent = 'Cancel';
+      H.$('#pause-cancel').textContent = H.t('Cancel');
       H.$('#pause-panel-title').focus();
     } else {
       pauseOpen.focus();
@@ -619,21 +627,21 @@
       pauseSend.disabled = false;
       pauseSend.removeAttribute('aria-busy');
       if (ack.ok) {
-        pauseStatus.textContent = 'Your facilitator has been told — only them.';
+        pauseStatus.textContent = H.t('Your facilitator has been told — only them.');
         pauseStatus.className = 'pause-status ok';
         pauseSend.hidden = true;
         pausePanel.classList.add('is-sent');
         H.$('#pause-check-in').checked = false;
-        H.$('#pause-cancel').textContent = 'Close';
+        H.$('#pause-cancel').textContent = H.t('Close');
       } else {
-        pauseStatus.textContent = errorText(ack).replace('Not saved', 'Not sent');
+        pauseStatus.textContent = errorText(ack, H.t('Not sent'));
         pauseStatus.className = 'pause-status error';
       }
     });
     if (!sent) {
       pauseSend.disabled = false;
       pauseSend.removeAttribute('aria-busy');
-      pauseStatus.textContent = 'You are offline: it will be sent as soon as the connection is back.';
+      pauseStatus.textContent = H.t('You are offline: it will be sent as soon as the connection is back.');
       pauseStatus.className = 'pause-status';
     }
   });
@@ -650,29 +658,35 @@
 
   function historyItem(answer) {
     var parts = [];
-    if (answer.passed) parts.push('passed');
+    if (answer.passed) parts.push(H.t('passed'));
     if (answer.pleasure !== null && answer.pleasure !== undefined) parts.push(wordFor(PLEASURE_WORDS, answer.pleasure));
     if (answer.arousal !== null && answer.arousal !== undefined) parts.push(wordFor(AROUSAL_WORDS, answer.arousal));
-    if (answer.words && answer.words.length) parts.push('words: ' + answer.words.join(', '));
-    if (answer.connectedness) parts.push('connected ' + answer.connectedness + ' of 7');
-    if (answer.score !== undefined && answer.score !== null) parts.push('score ' + answer.score);
-    if (answer.items && !answer.passed) parts.push('questionnaire answered');
-    if (answer.response && !answer.passed) parts.push(answer.response === 'text' ? 'wrote a few words' : answer.response);
+    if (answer.words && answer.words.length) {
+      parts.push(H.t('words: {words}', { words: answer.words.map(function (w) { return H.t(w); }).join(', ') }));
+    }
+    if (answer.connectedness) parts.push(H.t('connected {n} of 7', { n: answer.connectedness }));
+    if (answer.score !== undefined && answer.score !== null) parts.push(H.t('score {score}', { score: answer.score }));
+    if (answer.items && !answer.passed) parts.push(H.t('questionnaire answered'));
+    if (answer.response && !answer.passed) {
+      parts.push({ text: H.t('wrote a few words'), done: H.t('done'), reaction: H.t('reacted') }[answer.response] ||
+        answer.response);
+    }
     var date = answer.answered_on || '';
-    return h('li', {}, h('strong', {}, date), ' · ', parts.join(' · ') || 'answered');
+    return h('li', {}, h('strong', {}, date), ' · ', parts.join(' · ') || H.t('answered'));
   }
 
   function loadHistory() {
-    var body = H.fill(H.$('#history-body'), h('p', { class: 'muted' }, 'Loading…'));
+    var body = H.fill(H.$('#history-body'), h('p', { class: 'muted' }, H.t('Loading…')));
     H.call(socket, 'my_history', {}).then(function (ack) {
-      if (!ack.ok) { H.fill(body, h('p', { class: 'error' }, errorText(ack).replace('Not saved: ', ''))); return; }
+      if (!ack.ok) { H.fill(body, h('p', { class: 'error' }, errorText(ack, null))); return; }
       var answers = ack.data.answers || [];
       H.$('#forget-question').textContent = answers.length
-        ? 'Delete all ' + H.plural(answers.length, 'answer', 'answers') + ' from the server? This cannot be undone.'
-        : 'Delete your answers from the server? This cannot be undone.';
+        ? H.tn('Delete your {n} answer from the server? This cannot be undone.',
+          'Delete all {n} answers from the server? This cannot be undone.', answers.length)
+        : H.t('Delete your answers from the server? This cannot be undone.');
       H.fill(body, answers.length
         ? h('ol', { class: 'history-list' }, answers.slice().reverse().map(historyItem))
-        : h('p', {}, 'No answers kept yet.'));
+        : h('p', {}, H.t('No answers kept yet.')));
     });
   }
 
@@ -702,11 +716,11 @@
     H.busy(ev.currentTarget, H.call(socket, 'forget_me', {})).then(function (ack) {
       H.$('#forget-confirm').hidden = true;
       if (ack.ok) {
-        H.$('#forget-status').textContent = 'Deleted ' + H.plural(ack.data.deleted, 'answer', 'answers') + '.';
+        H.$('#forget-status').textContent = H.tn('Deleted {n} answer.', 'Deleted {n} answers.', ack.data.deleted);
         if (me) me.answer = null;
         loadHistory();
       } else {
-        H.$('#forget-status').textContent = errorText(ack).replace('Not saved', 'Not deleted');
+        H.$('#forget-status').textContent = errorText(ack, H.t('Not deleted'));
       }
       H.$('#forget-button').focus();
     });

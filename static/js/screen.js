@@ -14,7 +14,7 @@
     var button = H.$('#theme-button');
     if (button) {
       button.setAttribute('aria-pressed', theme === 'light' ? 'true' : 'false');
-      button.textContent = 'Light theme';
+      button.textContent = H.t('Light theme');
     }
   }
   applyTheme(H.store.get(THEME_KEY, 'dark'));
@@ -33,7 +33,7 @@
   if (fsButton && requestFs) {
     fsButton.hidden = false;
     var fsElement = function () { return document.fullscreenElement || document.webkitFullscreenElement; };
-    var syncFs = function () { fsButton.textContent = fsElement() ? 'Leave full screen' : 'Full screen'; };
+    var syncFs = function () { fsButton.textContent = fsElement() ? H.t('Leave full screen') : H.t('Full screen'); };
     fsButton.addEventListener('click', function () {
       if (fsElement()) {
         (document.exitFullscreen || document.webkitExitFullscreen).call(document);
@@ -61,11 +61,11 @@
         input.setAttribute('aria-invalid', 'true');
         input.focus();
       };
-      if (code.length !== 6) { fail('The screen code has six letters and digits.'); return; }
+      if (code.length !== 6) { fail(H.t('The screen code has six letters and digits.')); return; }
       var submit = pairForm.querySelector('button[type="submit"]');
       var request = fetch(pairForm.getAttribute('data-api'), {
         method: 'POST', credentials: 'omit',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': H.lang },
         body: JSON.stringify({ code: code })
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -77,11 +77,11 @@
           H.store.set(TOKEN_KEY, result.body.screen_token);
           window.location.assign(pairForm.getAttribute('data-next'));
         } else if (result.status === 0) {
-          fail('The server could not be reached. Check the network and try again.');
+          fail(H.t('The server could not be reached. Check the network and try again.'));
         } else if (result.status === 429) {
-          fail('Too many tries. Wait a minute, then try again.');
+          fail(H.t('Too many tries. Wait a minute, then try again.'));
         } else {
-          fail((result.body.error && result.body.error.message) || 'That code did not work.');
+          fail((result.body.error && result.body.error.message) || H.t('That code did not work.'));
         }
       });
     });
@@ -130,8 +130,8 @@
   if (paired) {
     var token = H.store.get(TOKEN_KEY, null);
     if (!token) {
-      message('This screen is not paired yet',
-        'Press “Show on a TV” on the facilitator’s console, then type its code on this screen.', true);
+      message(H.t('This screen is not paired yet'),
+        H.t('Press “Show on a TV” on the facilitator’s console, then type its code on this screen.'), true);
       return;
     }
     auth = function () { return { role: 'screen', screen_token: H.store.get(TOKEN_KEY, token) }; };
@@ -149,19 +149,19 @@
     var code = state.session.join_code || '';
     var arrived = state.arrived || 0;
     H.$('#lobby-group').textContent = (state.session.cohort || '') +
-      (state.session.number ? ' · Session ' + state.session.number : '');
+      (state.session.number ? ' · ' + H.t('Session {n}', { n: state.session.number }) : '');
     H.$('#join-address').textContent = window.location.host + root.getAttribute('data-join-path');
     var codeNode = H.$('#lobby-code');
     codeNode.textContent = code;
-    codeNode.setAttribute('aria-label', 'Room code: ' + code.split('').join(' '));
+    codeNode.setAttribute('aria-label', H.t('Room code: {code}', { code: code.split('').join(' ') }));
     H.$('#lobby-arrived').textContent = arrived
-      ? H.plural(arrived, 'person is', 'people are') + ' here'
-      : 'Waiting for the first person';
+      ? H.tn('{n} person is here', '{n} people are here', arrived)
+      : H.t('Waiting for the first person');
     if (changed('qr', code)) {
       var box = H.clear(H.$('#lobby-qr'));
       if (code) {
         box.appendChild(h('img', { class: 'qr', src: '/j/' + encodeURIComponent(code) + '/qr.svg',
-          alt: 'QR code: opens the join page for room ' + code + ' on your phone' }));
+          alt: H.t('QR code: opens the join page for room {code} on your phone', { code: code }) }));
       }
     }
     showView('lobby');
@@ -174,7 +174,7 @@
     H.clear(node);
     node.appendChild(h('span', { class: 'rung-steps', 'aria-hidden': 'true' },
       [1, 2, 3, 4, 5].map(function (i) { return h('span', { class: i <= level ? 'step on' : 'step' }); })));
-    node.appendChild(document.createTextNode(' Rung ' + level + ' of 5'));
+    node.appendChild(document.createTextNode(' ' + H.t('Rung {n} of 5', { n: level })));
   }
 
   function cards(items, className) {
@@ -195,29 +195,29 @@
     body.appendChild(H.renderResults(state.results, a, { audience: 'screen', level: 3 }));
     if (a.kind === 'prompt' && texts.length) {
       // Approved texts only, never a name; the newest six fit the screen.
-      body.appendChild(h('h3', { class: 'visually-hidden' }, 'What people shared'));
+      body.appendChild(h('h3', { class: 'visually-hidden' }, H.t('What people shared')));
       body.appendChild(cards(texts.slice(-6).map(function (t) { return h('p', {}, t.text); }), 'texts'));
     }
     if (a.kind === 'appreciation' && data.apps && data.apps.length) {
-      body.appendChild(h('h3', { class: 'visually-hidden' }, 'Appreciations'));
+      body.appendChild(h('h3', { class: 'visually-hidden' }, H.t('Appreciations')));
       body.appendChild(cards(data.apps.slice(-6).map(function (x) {
-        return [h('p', { class: 'card-to' }, 'To ' + (x.to || 'the whole group')),
+        return [h('p', { class: 'card-to' }, x.to ? H.t('To {name}', { name: x.to }) : H.t('To the whole group')),
           h('p', { class: 'card-text' }, x.text),
           x.signature ? h('p', { class: 'card-from' }, '— ' + x.signature) : null];
       }), 'appreciations'));
     }
     if (a.kind === 'dyads') {
       if (data.pairs && data.pairs.length) {
-        body.appendChild(h('h3', { class: 'pairs-title' }, 'Round ' + a.round + ': find your partner'));
+        body.appendChild(h('h3', { class: 'pairs-title' }, H.t('Round {n}: find your partner', { n: a.round })));
         body.appendChild(cards(data.pairs.map(function (group) {
           return h('p', {}, group.join(' & '));
         }), 'pairs-cards'));
       } else if (a.state === 'open') {
-        body.appendChild(h('p', { class: 'results-note' }, 'Pairs appear here in a moment.'));
+        body.appendChild(h('p', { class: 'results-note' }, H.t('Pairs appear here in a moment.')));
       }
     }
     if (a.state === 'closed' && a.kind !== 'check_in' && a.kind !== 'check_out') {
-      body.insertBefore(h('p', { class: 'results-note' }, 'This activity is closed. Thank you.'),
+      body.insertBefore(h('p', { class: 'results-note' }, H.t('This activity is closed. Thank you.')),
         body.firstChild);
     }
   }
@@ -239,24 +239,26 @@
     drawActivityBody(a);
     tick();
     showView('activity');
-    announce((preview ? 'Coming up: ' : a.state === 'closed' ? 'Closed: ' : 'Now: ') + a.title);
+    var said = { title: a.title };
+    announce(preview ? H.t('Coming up: {title}', said)
+      : a.state === 'closed' ? H.t('Closed: {title}', said) : H.t('Now: {title}', said));
   }
 
   function render() {
     var phase = state.session.phase;
     if (phase === 'closed' || state.session.state === 'ended' || state.session.state === 'unknown') {
       showView('closed');
-      announce('The session has ended. Thank you for coming.');
+      announce(H.t('The session has ended. Thank you for coming.'));
       return;
     }
     if (phase === 'grounding') {
       showView('grounding');
-      announce('Grounding break. Let’s pause together.');
+      announce(H.t('Grounding break. Let’s pause together.'));
       return;
     }
     if (!state.activity) {
       drawLobby();
-      announce('Lobby: join with room code ' + (state.session.join_code || ''));
+      announce(H.t('Lobby: join with room code {code}', { code: state.session.join_code || '' }));
       return;
     }
     drawActivity();
@@ -271,13 +273,14 @@
   setInterval(tick, 1000);
 
   socket.on('screen_state', function (snapshot) {
+    H.followRoomLanguage(snapshot.session && snapshot.session.language);
     H.clock.sync(snapshot.server_now);
     state = snapshot;
     render();
   });
   socket.on('signed_out', function () {
     socket.disconnect();
-    message('Signed out', 'The facilitator signed out, so this screen stopped.', false);
+    message(H.t('Signed out'), H.t('The facilitator signed out, so this screen stopped.'), false);
   });
   socket.on('connect_error', function (err) {
     var refused = H.refusal(socket, err);
@@ -285,10 +288,11 @@
     if (state && state.session && state.session.phase === 'closed') return;
     if (paired) {
       H.store.remove(TOKEN_KEY);
-      message('This screen is not paired with a live session',
-        'The session may have ended. To show another one, pair the screen again.', true);
+      message(H.t('This screen is not paired with a live session'),
+        H.t('The session may have ended. To show another one, pair the screen again.'), true);
     } else {
-      message('The screen could not connect', (refused.message || 'Sign in again') + ' Then reload.', false);
+      var reason = refused.message || H.t('Sign in again.');
+      message(H.t('The screen could not connect'), H.t('{reason} Then reload.', { reason: reason }), false);
     }
   });
 })();
