@@ -76,8 +76,9 @@ def on_answer(data):
     room = sockets[request.sid]
     tallies[room] = tallies.get(room, 0) + 1
     now = datetime.now(UTC).isoformat()
-    socketio.emit("screen_state", {"responded": tallies[room], "server_now": now},
-                  to=f"screen:{room}")
+    socketio.emit(
+        "screen_state", {"responded": tallies[room], "server_now": now}, to=f"screen:{room}"
+    )
     return {"ok": True, "data": {"client_id": data.get("client_id")}}
 
 

@@ -120,6 +120,8 @@ class RoomStats:
     answers: list[tuple[float, float]] = field(default_factory=list)  # (sent, acked), ok acks
     errors: dict[str, int] = field(default_factory=dict)
     last_acked: dict[str, str] = field(default_factory=dict)  # phone secret -> its client id
+    # phone secret -> client ids sent since its last ok ack (unacked ones may be stored too)
+    sent_since_ack: dict[str, list[str]] = field(default_factory=dict)
     screen: list[tuple[float, float]] = field(default_factory=list)  # (received, server_now)
     screen_connected: bool = False
 
@@ -216,9 +218,10 @@ class RoomDriver:
                     async with self.http.post(
                         base + "/join", json={"room": self.room["room"]}
                     ) as response:
-                        auth = {"role": "phone", "device_token": (await response.json())[
-                            "device_token"
-                        ]}
+                        auth = {
+                            "role": "phone",
+                            "device_token": (await response.json())["device_token"],
+                        }
                 sock = RawSocket()  # phones ignore broadcasts: acks are all they wait for
                 await sock.connect(self.http, base, auth)
             except (SocketIOError, aiohttp.ClientError, TimeoutError, KeyError) as exc:
@@ -246,6 +249,7 @@ class RoomDriver:
                 "words": ["calm"],
             }
             sent = time.time()
+            self.stats.sent_since_ack.setdefault(secret, []).append(client_id)
             try:
                 ack = await sock.call("submit_answer", payload)
             except TimeoutError:
@@ -258,6 +262,7 @@ class RoomDriver:
             if isinstance(ack, dict) and ack.get("ok"):
                 self.stats.answers.append((sent, acked))
                 self.stats.last_acked[secret] = client_id
+                self.stats.sent_since_ack[secret] = [client_id]
             else:
                 code = (ack or {}).get("error", {}).get("code", "?")
                 self.stats.error(code)

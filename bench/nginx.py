@@ -10,8 +10,13 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
 def render(listen_port: int, upstream_ports: list[int]) -> str:
     """The deploy template with a listen address and one upstream line per server process."""
     servers = "\n        ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in upstream_ports)
-    text = TEMPLATE.read_text()
-    return text.replace("@LISTEN@", f"127.0.0.1:{listen_port}").replace("@SERVERS@", servers)
+    lines = []
+    for line in TEMPLATE.read_text().splitlines():
+        if not line.lstrip().startswith("#"):  # the comments name the markers too
+            line = line.replace("@LISTEN@", f"127.0.0.1:{listen_port}")
+            line = line.replace("@SERVERS@", servers)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def prepare(run_dir: Path) -> None:

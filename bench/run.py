@@ -120,7 +120,11 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, script], cwd=ROOT, env=env, stdout=log, stderr=log
             )
-        wait_healthy(self.url, timeout, self.proc, self.log_dir / f"{self.name}.log")
+        try:
+            wait_healthy(self.url, timeout, self.proc, self.log_dir / f"{self.name}.log")
+        except BaseException:
+            self.stop()
+            raise
         profile = os.environ.get("HEARTH_BENCH_PYSPY")
         if profile and self.target == "hearth":  # sample the server with py-spy, if installed
             subprocess.Popen(
@@ -333,7 +337,12 @@ def _round(value: float | None) -> float | None:
 
 
 def count_lost(url: str, rooms: list[dict], stats: list[RoomStats]) -> int:
-    """Answers acknowledged ok whose last acked client id is not what the database holds."""
+    """Phones whose last acknowledged answer is not in the database.
+
+    Each answer replaces the phone's previous one, so the database must hold the phone's last
+    acknowledged answer, or one it sent after that (a re-send whose ack timed out may still
+    have been committed).
+    """
     from bench.seed import stored_answers
     from facilitation.anonymity import slot_key
 
@@ -342,8 +351,9 @@ def count_lost(url: str, rooms: list[dict], stats: list[RoomStats]) -> int:
     lost = 0
     for s in stats:
         activity_id = by_room[s.room]["activity_id"]
-        for secret, client_id in s.last_acked.items():
-            if stored.get((activity_id, slot_key(secret, activity_id))) != client_id:
+        for secret in s.last_acked:
+            stored_id = stored.get((activity_id, slot_key(secret, activity_id)))
+            if stored_id not in s.sent_since_ack[secret]:
                 lost += 1
     return lost
 
