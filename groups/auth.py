@@ -103,6 +103,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     app.register_blueprint(bp)
+    # The audit log's page is for admins, read next to the sign-ins it answers for.
+    from groups import audit
+
+    app.register_blueprint(audit.bp)
 
     @app.errorhandler(HearthError)
     def _domain_error(exc: HearthError):
