@@ -12,6 +12,7 @@ import warnings
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=Warning)
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
+MAX_CONNECTIONS = 10_000  # per process; the file descriptor limit must be above it
 
 if __name__ == "__main__":
     # Patch first, before anything that makes a socket, a lock or a thread is imported.
@@ -71,6 +72,8 @@ def load_config(app: Flask, env: dict[str, str]) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url, env),
         "SOCKETIO_ASYNC_MODE": async_mode,
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "hearth"),
+        "FORWARDED_PROXIES": int(env.get("FORWARDED_PROXIES", "0")),
         "HOST": env.get("HOST", "127.0.0.1"),
         "PORT": int(env.get("PORT", "5000")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -121,11 +124,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         configure_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
+    if app.config["FORWARDED_PROXIES"]:
+        # Behind nginx: take the phone's address (join rate limits) and scheme from the
+        # X-Forwarded-* headers that this many trusted proxies set, and no more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["FORWARDED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+
+    from groups import i18n
+
+    i18n.init_app(app)
 
     from facilitation import api as live_api
     from facilitation import outcome_api, outcome_views
@@ -188,7 +203,12 @@ def main() -> None:
         f"Hearth is serving on http://{host}:{port} ({app.config['SOCKETIO_ASYNC_MODE']})",
         flush=True,
     )
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+    # eventlet's server takes at most 1,024 connections unless told otherwise.
+    eventlet = app.config["SOCKETIO_ASYNC_MODE"] == "eventlet"
+    options = {"max_size": MAX_CONNECTIONS} if eventlet else {}
+    socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False, **options
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,15 @@ from groups.services import audit
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 MOOD_BINS = 5
 NUMB_BELOW = 0.5  # the Affective Slider's numb quadrant: pleasure and arousal both below this
-QUESTIONNAIRES = ("who5", "ucla3")
+
+
+def questionnaire_keys(program: Program) -> list[str]:
+    """The program's questionnaires: shipped ones first, then its own, in a fixed order.
+
+    The order matters: the small-number rules decide figures first come, first kept.
+    """
+    chosen = [i for i in program.instruments if i.kind == "questionnaire"]
+    return [i.key for i in sorted(chosen, key=lambda i: (not i.builtin, i.id))]
 # Mood figures of one session, in the order the differencing rule considers them.
 MOOD_MOMENTS = ("check_in", "check_out", "shift")
 
@@ -207,7 +215,7 @@ def _session_figures(
     """Every anonymous figure of one ended session, in the order the rules consider them."""
     figures = _mood_figures(group_session.number, answers, k)
     figures.append(_connectedness_figure(group_session.number, answers))
-    for key in QUESTIONNAIRES:
+    for key in questionnaire_keys(group_session.cohort.program):
         scores = _questionnaire_scores(answers, key)
         if scores:
             value = {"mean": _mean(stats.mean_ci(scores.values()))}
@@ -286,7 +294,7 @@ class CohortFigures:
     def _questionnaire_changes(self) -> dict[str, Figure]:
         """First to last occasion of each questionnaire: paired change and reliable change."""
         out = {}
-        for key in QUESTIONNAIRES:
+        for key in questionnaire_keys(self.cohort.program):
             occasions = [
                 f for figures in self.by_session.values() for f in figures if f.family == key
             ]
@@ -640,7 +648,7 @@ def cohort_overview(actor: Any, cohort_id: int) -> dict[str, Any]:
         for name in (*MOOD_MOMENTS, "connectedness")
     }
     questionnaires = []
-    for key in QUESTIONNAIRES:
+    for key in questionnaire_keys(cohort.program):
         occasions = [
             (s.number, f)
             for s in figures.sessions

@@ -7,10 +7,12 @@ from flask_smorest import Page
 
 from groups import services
 from groups.api import api_blueprint, current_actor
+from groups.instruments import InstrumentDocument
 from groups.schemas import (
     ActivityCreateSchema,
     ActivitySchema,
     ActivityUpdateSchema,
+    InstrumentSchema,
     PlanCreateSchema,
     PlanSchema,
     PlanUpdateSchema,
@@ -64,6 +66,20 @@ class ProgramPlans(MethodView):
     def post(self, data, program_id):
         """Add a rung at the top of the ladder (admins)."""
         return services.add_session_plan(current_actor(), program_id, **data)
+
+
+@blp.route("/programs/<int:program_id>/instruments")
+class ProgramInstruments(MethodView):
+    @blp.response(200, InstrumentSchema(many=True))
+    def get(self, program_id):
+        """List a program's instruments: items, format, scoring, norms, licence and citation."""
+        return services.get_program(current_actor(), program_id).instruments
+
+    @blp.arguments(InstrumentDocument)
+    @blp.response(201, InstrumentSchema)
+    def post(self, data, program_id):
+        """Add a questionnaire of the program's own, with its licence note (admins)."""
+        return services.add_instrument(current_actor(), program_id, data)
 
 
 @blp.route("/plans/<int:plan_id>")

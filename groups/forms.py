@@ -152,9 +152,16 @@ class ActivityForm(FlaskForm):
     preview = TextAreaField("Preview (what people read before they choose to join in)")
     intensity = SelectField("Intensity rung", choices=INTENSITY_CHOICES, coerce=int, default=1)
     timer_seconds = IntegerField("Timer in seconds", validators=[Optional()])
+    instrument = SelectField("Questionnaire", choices=[], validate_choice=False)
+
+    def set_instruments(self, instruments: Sequence[Any]) -> None:
+        """Offer the program's questionnaires, for an activity of the questionnaire kind."""
+        self.instrument.choices = [
+            SelectChoice(i.key, i.name) for i in instruments if i.kind == "questionnaire"
+        ]
 
     def values(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind.data,
             "title": self.title.data,
             "text": self.text.data or "",
@@ -162,6 +169,13 @@ class ActivityForm(FlaskForm):
             "intensity": self.intensity.data,
             "timer_seconds": self.timer_seconds.data,
         }
+        if self.kind.data == "questionnaire":
+            out["config"] = {"instrument": self.instrument.data}
+        return out
+
+
+class InstrumentForm(FlaskForm):
+    document = TextAreaField("Instrument (JSON)", validators=[InputRequired()])
 
 
 # --- cohorts and rosters -----------------------------------------------------------------------

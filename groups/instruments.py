@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from groups.i18n import N_
 from groups.models import Instrument
 
+# N_ marks a label for translation; it stays English here and in the database. Phones and the
+# screen translate the labels through their catalogue (see client_labels), so one snapshot serves
+# every language in the room.
+
+
 FEELING_WORDS = [
-    "calm",
-    "warm",
-    "curious",
-    "tired",
-    "tense",
-    "sad",
-    "hopeful",
-    "restless",
-    "numb",
-    "I can't name it",
+    N_("calm"),
+    N_("warm"),
+    N_("curious"),
+    N_("tired"),
+    N_("tense"),
+    N_("sad"),
+    N_("hopeful"),
+    N_("restless"),
+    N_("numb"),
+    N_("I can't name it"),
 ]
 
 BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
@@ -30,15 +37,15 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
         "items": [
             {
                 "key": "pleasure",
-                "label": "How pleasant do you feel?",
-                "low": "unpleasant",
-                "high": "pleasant",
+                "label": N_("How pleasant do you feel?"),
+                "low": N_("unpleasant"),
+                "high": N_("pleasant"),
             },
             {
                 "key": "arousal",
-                "label": "How awake or activated do you feel?",
-                "low": "calm, sleepy",
-                "high": "wide awake",
+                "label": N_("How awake or activated do you feel?"),
+                "low": N_("calm, sleepy"),
+                "high": N_("wide awake"),
             },
         ],
         "response_format": {
@@ -66,7 +73,7 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
         "items": [
             {
                 "key": "connectedness",
-                "label": "How connected to the group do you feel? Pick the pair of circles.",
+                "label": N_("How connected to the group do you feel? Pick the pair of circles."),
             }
         ],
         "response_format": {"type": "circles", "min": 1, "max": 7},
@@ -76,6 +83,8 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
         "citation": "Aron, A., Aron, E.N. & Smollan, D. (1992). Inclusion of Other in the Self "
         "Scale and the structure of interpersonal closeness. JPSP 63(4), 596-612.",
     },
+    # WHO-5 and UCLA-3 are validated instruments: their items and anchors are not translated ad
+    # hoc (no N_ here). A language gets them only from the published official translation.
     {
         "key": "who5",
         "name": "WHO-5 Well-Being Index",
@@ -144,6 +153,21 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
 ]
 
 
+def client_labels() -> tuple[str, ...]:
+    """The shipped labels that phones and the screen translate: feeling words, slider ends, items.
+
+    Only the instruments Hearth words itself (the affective slider and the circles); the
+    validated questionnaires keep their own wording until an official translation is added.
+    """
+    labels: list[str] = list(FEELING_WORDS)
+    for data in BUILTIN_INSTRUMENTS:
+        if data["kind"] not in ("mood", "connectedness"):
+            continue
+        for item in data["items"]:
+            labels.extend(item[key] for key in ("label", "low", "high") if key in item)
+    return tuple(dict.fromkeys(labels))
+
+
 def ensure_builtin_instruments(session: Session) -> list[Instrument]:
     """Load the shipped instruments into the database once, and return them."""
     existing = {i.key: i for i in session.scalars(select(Instrument).where(Instrument.builtin))}
@@ -156,3 +180,105 @@ def ensure_builtin_instruments(session: Session) -> list[Instrument]:
         result.append(instrument)
     session.flush()
     return result
+
+
+# --- a program's own instruments ---------------------------------------------------------------
+
+_SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]*$", error="Lower-case letters, digits, - and _.")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class _ItemSchema(_Strict):
+    key = fields.String(required=True, validate=[validate.Length(1, 40), _SLUG])
+    label = fields.String(required=True, validate=validate.Length(1, 300))
+
+
+class _LikertSchema(_Strict):
+    type = fields.String(required=True, validate=validate.Equal("likert"))
+    min = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10))
+    max = fields.Integer(required=True, strict=True, validate=validate.Range(1, 20))
+    anchors = fields.List(fields.String(validate=validate.Length(1, 80)))
+    period = fields.String(validate=validate.Length(max=120))
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data["max"] <= data["min"]:
+            raise ValidationError("Must be above min.", "max")
+        anchors = data.get("anchors")
+        if anchors is not None and len(anchors) != data["max"] - data["min"] + 1:
+            raise ValidationError("One anchor for each point from min to max.", "anchors")
+
+
+class _ScoringSchema(_Strict):
+    type = fields.String(required=True, validate=validate.Equal("sum"))
+    multiplier = fields.Float(
+        load_default=1.0, validate=validate.Range(0, 100, min_inclusive=False)
+    )
+    higher_is_better = fields.Boolean(required=True)
+    min = fields.Float()  # the score's range, for charts
+    max = fields.Float()
+
+
+class _NormsSchema(_Strict):
+    sd = fields.Float(required=True, validate=validate.Range(0, None, min_inclusive=False))
+    reliability = fields.Float(
+        required=True, validate=validate.Range(0, 1, min_inclusive=False, max_inclusive=False)
+    )
+    source = fields.String(required=True, validate=validate.Length(1, 300))
+
+
+class InstrumentDocument(_Strict):
+    """A questionnaire a program brings itself: items, a Likert format, scoring, norms, licence.
+
+    Norms (the score's SD and reliability in a reference group) let the outcome pages count
+    reliable change; without them the questionnaire is still scored and charted.
+    """
+
+    key = fields.String(required=True, validate=[validate.Length(2, 64), _SLUG])
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    kind = fields.String(load_default="questionnaire", validate=validate.Equal("questionnaire"))
+    items = fields.List(fields.Nested(_ItemSchema), required=True, validate=validate.Length(1, 40))
+    response_format = fields.Nested(_LikertSchema, required=True)
+    scoring = fields.Nested(_ScoringSchema, required=True)
+    norms = fields.Nested(_NormsSchema, allow_none=True, load_default=None)
+    licence = fields.String(required=True, validate=validate.Length(1, 200))
+    citation = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _unique_items(self, data: dict[str, Any], **_: Any) -> None:
+        keys = [item["key"] for item in data.get("items", [])]
+        if len(keys) != len(set(keys)):
+            raise ValidationError("Each item needs its own key.", "items")
+
+
+# What the page offers as a starting point: a short scale a program wrote for itself.
+INSTRUMENT_EXAMPLE: dict[str, Any] = {
+    "key": "room-warmth",
+    "name": "Warmth in the room (our own, 3 items)",
+    "items": [
+        {"key": "welcome", "label": "I felt welcome in the group"},
+        {"key": "safe", "label": "I could pass when I wanted to"},
+        {"key": "close", "label": "I felt close to someone here"},
+    ],
+    "response_format": {
+        "type": "likert",
+        "min": 1,
+        "max": 4,
+        "anchors": ["Not at all", "A little", "Quite a lot", "Very much"],
+    },
+    "scoring": {"type": "sum", "multiplier": 1, "higher_is_better": True, "min": 3, "max": 12},
+    "norms": None,
+    "licence": "Written by our program; free to use",
+    "citation": "",
+}
+
+
+def parse_instrument(data: Any) -> dict[str, Any]:
+    """Check a program's own instrument document; raise marshmallow's ValidationError."""
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["Must be a JSON object."]})
+    return InstrumentDocument().load(data)

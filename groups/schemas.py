@@ -142,6 +142,20 @@ class ProgramSchema(Out):
     created_at = fields.DateTime(dump_only=True)
 
 
+class InstrumentSchema(Out):
+    id = fields.Integer(dump_only=True)
+    key = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True)
+    items = fields.List(fields.Dict(), dump_only=True)
+    response_format = fields.Dict(dump_only=True)
+    scoring = fields.Dict(dump_only=True)
+    norms = fields.Dict(dump_only=True, allow_none=True)
+    licence = fields.String(dump_only=True)
+    citation = fields.String(dump_only=True)
+    builtin = fields.Boolean(dump_only=True)
+
+
 class ProgramUpdateSchema(In):
     name = _text(120, min_len=1)
     description = _text(4000)

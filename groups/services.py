@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from groups.access import (
@@ -34,7 +35,8 @@ from groups.access import (
 from groups.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from groups.events import Audience, queue_event
 from groups.extensions import db
-from groups.instruments import ensure_builtin_instruments
+from groups.i18n import LANGUAGES
+from groups.instruments import ensure_builtin_instruments, parse_instrument
 from groups.models import (
     ActivityKind,
     ActivityTemplate,
@@ -45,6 +47,7 @@ from groups.models import (
     Cohort,
     CohortStatus,
     GroupSession,
+    Instrument,
     Member,
     MemberStatus,
     Program,
@@ -55,7 +58,6 @@ from groups.models import (
 )
 from groups.types import utcnow
 
-LANGUAGES = ("en", "es")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
 LATE_AFTER = timedelta(minutes=10)
@@ -389,6 +391,53 @@ def update_session_plan(actor: Any, plan_id: int, **data: Any) -> SessionPlan:
     return plan
 
 
+def _flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into the API's {"field.sub": [message]} shape."""
+    if isinstance(messages, list):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    out: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = str(key) if key != "_schema" or not prefix else ""
+        out.update(_flat_messages(value, f"{prefix}.{name}".strip(".") if name else prefix))
+    return out
+
+
+def add_instrument(actor: Any, program_id: int, data: Any) -> Instrument:
+    """Add a questionnaire of the program's own (with its licence note) to its instrument set."""
+    program = access_program(actor, db.session.get(Program, program_id), manage=True)
+    try:
+        document = parse_instrument(data)
+    except ValidationError as error:
+        raise ValidationFailed(
+            "This instrument needs another look.", fields=_flat_messages(error.messages)
+        ) from None
+    if db.session.scalar(select(Instrument.id).where(Instrument.key == document["key"])):
+        raise Conflict(
+            "An instrument with this key exists already; choose another key.",
+            fields={"key": ["Already taken."]},
+        )
+    instrument = Instrument(builtin=False, **document)
+    db.session.add(instrument)
+    program.instruments.append(instrument)
+    db.session.flush()
+    audit(actor, "instrument.add", "program", program.id, instrument=instrument.key)
+    db.session.commit()
+    return instrument
+
+
+def _check_instrument(errors: _Errors, program: Program, fields: Mapping[str, Any], kind) -> None:
+    """A questionnaire activity must name one of its program's questionnaires."""
+    if kind != ActivityKind.QUESTIONNAIRE:
+        return
+    key = (fields.get("config") or {}).get("instrument")
+    allowed = {i.key for i in program.instruments if i.kind == "questionnaire"}
+    errors.check(
+        key in allowed,
+        "config.instrument",
+        "Choose one of the program's questionnaires: " + ", ".join(sorted(allowed)) + ".",
+    )
+
+
 def _activity_fields(errors: _Errors, data: Mapping[str, Any], partial: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "kind" in data or not partial:
@@ -419,6 +468,7 @@ def add_activity(actor: Any, plan_id: int, **data: Any) -> ActivityTemplate:
     access_program(actor, plan.program, manage=True)
     errors = _Errors()
     fields = _activity_fields(errors, data, partial=False)
+    _check_instrument(errors, plan.program, fields, fields.get("kind"))
     errors.raise_if_any()
     activity = ActivityTemplate(plan=plan, position=len(plan.activities) + 1, **fields)
     db.session.add(activity)
@@ -434,6 +484,9 @@ def update_activity(actor: Any, activity_id: int, **data: Any) -> ActivityTempla
     access_program(actor, activity.plan.program, manage=True)
     errors = _Errors()
     fields = _activity_fields(errors, data, partial=True)
+    if "kind" in fields or "config" in fields:
+        merged = {"config": fields.get("config", activity.config)}
+        _check_instrument(errors, activity.plan.program, merged, fields.get("kind", activity.kind))
     errors.raise_if_any()
     for key, value in fields.items():
         setattr(activity, key, value)

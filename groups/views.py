@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
@@ -20,8 +21,9 @@ from groups.access import (
     access_staff,
     can,
 )
-from groups.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from groups.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from groups.extensions import db
+from groups.instruments import INSTRUMENT_EXAMPLE
 from groups.models import Role
 
 bp = Blueprint("pages", __name__)
@@ -218,6 +220,40 @@ def plan_edit(plan_id: int):
     return _page("programs/plan_form.html", form=form, program=plan.program, plan=plan)
 
 
+@bp.route("/programs/<int:program_id>/instruments/new", methods=["GET", "POST"])
+@login_required
+def instrument_new(program_id: int):
+    """Add a questionnaire of the program's own, as a JSON document (admins)."""
+    me = _me()
+    program = access_program(me, services.get_program(me, program_id), manage=True)
+    form = forms.InstrumentForm()
+    if form.validate_on_submit():
+        try:
+            document = json.loads(form.document.data)
+        except ValueError as exc:
+            form.document.errors = [*form.document.errors, f"This is not valid JSON: {exc}."]
+        else:
+            try:
+                instrument = services.add_instrument(me, program.id, document)
+            except (ValidationFailed, Conflict) as exc:
+                db.session.rollback()
+                form.document.errors = [
+                    *form.document.errors,
+                    *(f"{name}: {m}" for name, ms in exc.fields.items() for m in ms),
+                ] or [exc.message]
+            else:
+                flash(f"“{instrument.name}” added to the program's instruments.", "success")
+                return redirect(
+                    url_for("pages.program", program_id=program.id, _anchor="instruments")
+                )
+    example = json.dumps(INSTRUMENT_EXAMPLE, indent=2, ensure_ascii=False)
+    return _page("programs/instrument_form.html", form=form, program=program, example=example)
+
+
+def _activity_field(name: str) -> str:
+    return "instrument" if name == "config.instrument" else name
+
+
 @bp.route("/plans/<int:plan_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def activity_new(plan_id: int):
@@ -226,11 +262,12 @@ def activity_new(plan_id: int):
     plan = services.get_session_plan(me, plan_id)
     access_program(me, plan.program, manage=True)
     form = forms.ActivityForm()
+    form.set_instruments(plan.program.instruments)
     if form.validate_on_submit():
         try:
             services.add_activity(me, plan.id, **form.values())
         except ValidationFailed as exc:
-            _invalid(form, exc)
+            _invalid(form, exc, _activity_field)
         else:
             flash("Activity added.", "success")
             return redirect(
@@ -246,12 +283,13 @@ def activity_edit(activity_id: int):
     me = _me()
     activity = services.get_activity(me, activity_id)
     access_program(me, activity.plan.program, manage=True)
-    form = forms.ActivityForm(obj=activity)
+    form = forms.ActivityForm(obj=activity, instrument=(activity.config or {}).get("instrument"))
+    form.set_instruments(activity.plan.program.instruments)
     if form.validate_on_submit():
         try:
             services.update_activity(me, activity.id, **form.values())
         except ValidationFailed as exc:
-            _invalid(form, exc)
+            _invalid(form, exc, _activity_field)
         else:
             flash("Activity saved.", "success")
             return redirect(

@@ -155,6 +155,15 @@ NEW_COHORT = {
     "timezone": "Europe/Madrid",
 }
 
+INSTRUMENT = {
+    "key": "our-scale",
+    "name": "Our scale",
+    "items": [{"key": "one", "label": "One"}],
+    "response_format": {"type": "likert", "min": 1, "max": 3},
+    "scoring": {"type": "sum", "higher_is_better": True},
+    "licence": "Ours",
+}
+
 ENDPOINTS = [
     (
         "POST",
@@ -183,6 +192,8 @@ ENDPOINTS = [
     ("GET", "/programs/{program}", None, see_program(200)),
     ("PATCH", "/programs/{program}", {"description": "Eight weeks."}, change_program(200)),
     ("GET", "/programs/{program}/plans", None, see_program(200)),
+    ("GET", "/programs/{program}/instruments", None, see_program(200)),
+    ("POST", "/programs/{program}/instruments", INSTRUMENT, change_program(201)),
     ("POST", "/programs/{program}/plans", {"title": "A song that mattered"}, change_program(201)),
     ("GET", "/plans/{plan}", None, see_program(200)),
     ("PATCH", "/plans/{plan}", {"goal": "Feel safe enough to stay"}, change_program(200)),
