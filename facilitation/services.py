@@ -651,9 +651,11 @@ def submit_answer(participant: Participant, activity_id: Any, payload: Mapping[s
         else None
     )
     answer.answered_on = utcnow().date()
+    # A text joins (or a changed answer leaves) the moderation queue: more than a count moved.
+    queued = answer.moderation is not None or values["moderation"] is not None
     for field, value in values.items():
         setattr(answer, field, value)
-    session_changed(participant.group_session_id, "answers")
+    session_changed(participant.group_session_id, "answers", *(("moderation",) if queued else ()))
     db.session.commit()
     return answer
 
