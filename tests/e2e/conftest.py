@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +70,15 @@ def new_context(browser):
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             errors.append(f"console error at {message.location.get('url')}: {message.text}")
 
-    def on_response(response) -> None:
-        path = urlsplit(response.url).path
-        if response.status >= 400 and response.status not in EXPECTED_REFUSALS.get(path, ()):
-            errors.append(f"{response.request.method} {path} answered {response.status}")
+    def make(refusals: dict[str, set[int]] | None = None, **options: Any):
+        """A new context; `refusals` names the error answers a test provokes on purpose."""
+        allowed = {**EXPECTED_REFUSALS, **(refusals or {})}
 
-    def make(**options: Any):
+        def on_response(response) -> None:
+            path = urlsplit(response.url).path
+            if response.status >= 400 and response.status not in allowed.get(path, ()):
+                errors.append(f"{response.request.method} {path} answered {response.status}")
+
         context = browser.new_context(locale="en-GB", timezone_id="UTC", **options)
         context.set_default_timeout(TIMEOUT_MS)
         context.on("console", on_console)
@@ -98,6 +102,19 @@ def screenshot(page, name: str, **options: Any) -> None:
     # From the top, as a person first sees the page (and sticky bars sit where they belong).
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled", **options)
+
+
+def sign_in(page, base_url: str, email: str) -> None:
+    """Sign a demo staff member in through the real login form."""
+    from playwright.sync_api import expect
+
+    from facilitation.demo import DEMO_PASSWORD
+
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Welcome"))).to_be_visible()
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from facilitation import demo as demo_data
-from tests.e2e.conftest import DESKTOP, PHONE, PROJECTOR, screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, PROJECTOR, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +26,6 @@ PROMPT = "A song that once mattered"
 DYADS = "Dyads: a warm memory, shared"
 CHECK_OUT = "How are you leaving?"
 SHARED_TEXT = "a song from my grandmother's kitchen"
-
-
-def sign_in(page: Page, base_url: str, email: str) -> None:
-    """Sign in through the real login form."""
-    page.goto(base_url + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(demo_data.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Welcome"))).to_be_visible()
 
 
 def join(page: Page, base_url: str, code: str, name: str, shot: str | None = None) -> None:
