@@ -19,7 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # Never a downloaded browser: Debian's chromium, with nothing fetched behind the test's back.
 LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 SHOTS = ROOT / "docs" / "screenshots"
-TIMEOUT_MS = 10_000  # any single action or navigation; assertions keep Playwright's 5 s
+TIMEOUT_MS = 10_000  # any single action or navigation
 # Refusals that are part of a page's protocol, not faults: a phone's first join asks the
 # server, which answers 422 consent_required when the consent text must be read first.
 EXPECTED_REFUSALS = {"/api/v1/join": {422}}
@@ -48,8 +48,10 @@ def _chromium_missing() -> str | None:
 def browser() -> Iterator[Any]:
     """One chromium for the whole run (each test opens its own contexts)."""
     need_service(_chromium_missing())
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Twice Playwright's default: CI runs these beside other suites on two shared cores.
+    expect.set_options(timeout=2 * 5_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield chromium
