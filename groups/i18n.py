@@ -39,6 +39,16 @@ def N_(text: str) -> str:
     return text
 
 
+def NC_(context: str, text: str) -> str:
+    """N_ with a context: one instrument's own wording (its key), kept apart from the same English
+    words elsewhere (WHO-5's "Some of the time" is not UCLA-3's)."""
+    return text
+
+
+# How a context and a msgid make one key in the browsers' catalogue (gettext's own separator).
+CONTEXT_SEP = "\x04"
+
+
 def _valid(code: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
@@ -140,6 +150,12 @@ def js_catalogue(*scripts: str) -> dict[str, Any]:
     from groups.instruments import client_labels  # instruments import N_ from here
 
     for label in client_labels():
+        if isinstance(label, tuple):  # (context, msgid): one questionnaire's own wording
+            context, msgid = label
+            text = translations.pgettext(context, msgid)
+            if text != msgid:
+                out[f"{context}{CONTEXT_SEP}{msgid}"] = text
+            continue
         text = translations.gettext(label)
         if text != label:
             out[label] = text

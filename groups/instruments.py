@@ -8,12 +8,24 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from groups.i18n import N_
+from groups.i18n import N_, NC_
 from groups.models import Instrument
 
 # N_ marks a label for translation; it stays English here and in the database. Phones and the
 # screen translate the labels through their catalogue (see client_labels), so one snapshot serves
 # every language in the room.
+
+# Where a validated questionnaire's translation comes from: its wording is copied, never made up.
+# The Spanish WHO-5 is the Psychiatric Research Unit's translation (1998) that the WHO publishes.
+WHO5_SPANISH_SOURCE = (
+    "OMS (cinco) Índice de Bienestar (OMS-5), the Spanish translation published by the WHO "
+    "(Psychiatric Research Unit, WHO Collaborating Centre in Mental Health, Mental Health Centre "
+    "North Zealand): https://cdn.who.int/media/docs/default-source/mental-health/"
+    "oms-(cinco)-indice-de-bienestar-(oms-5).pdf"
+)
+TRANSLATION_SOURCES: dict[str, dict[str, str]] = {"who5": {"es": WHO5_SPANISH_SOURCE}}
+# UCLA-3 has none yet: a Spanish validation exists (Trucharte et al. 2021, Curr Psychol,
+# doi:10.1007/s12144-021-02110-x) but its item wording was not confirmed, so it stays English.
 
 
 FEELING_WORDS = [
@@ -84,33 +96,34 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
         "Scale and the structure of interpersonal closeness. JPSP 63(4), 596-612.",
     },
     # WHO-5 and UCLA-3 are validated instruments: their items and anchors are not translated ad
-    # hoc (no N_ here). A language gets them only from the published official translation.
+    # hoc. A language gets them only from a published translation, marked NC_ with the
+    # instrument's key as context and its source in TRANSLATION_SOURCES (and the .po comment).
     {
         "key": "who5",
-        "name": "WHO-5 Well-Being Index",
+        "name": NC_("who5", "WHO-5 Well-Being Index"),
         "kind": "questionnaire",
         "items": [
-            {"key": "cheerful", "label": "I have felt cheerful and in good spirits"},
-            {"key": "calm", "label": "I have felt calm and relaxed"},
-            {"key": "active", "label": "I have felt active and vigorous"},
-            {"key": "rested", "label": "I woke up feeling fresh and rested"},
+            {"key": "cheerful", "label": NC_("who5", "I have felt cheerful and in good spirits")},
+            {"key": "calm", "label": NC_("who5", "I have felt calm and relaxed")},
+            {"key": "active", "label": NC_("who5", "I have felt active and vigorous")},
+            {"key": "rested", "label": NC_("who5", "I woke up feeling fresh and rested")},
             {
                 "key": "interest",
-                "label": "My daily life has been filled with things that interest me",
+                "label": NC_("who5", "My daily life has been filled with things that interest me"),
             },
         ],
         "response_format": {
             "type": "likert",
             "min": 0,
             "max": 5,
-            "period": "the last two weeks",
+            "period": NC_("who5", "the last two weeks"),
             "anchors": [
-                "At no time",
-                "Some of the time",
-                "Less than half of the time",
-                "More than half of the time",
-                "Most of the time",
-                "All of the time",
+                NC_("who5", "At no time"),
+                NC_("who5", "Some of the time"),
+                NC_("who5", "Less than half of the time"),
+                NC_("who5", "More than half of the time"),
+                NC_("who5", "Most of the time"),
+                NC_("who5", "All of the time"),
             ],
         },
         "scoring": {"type": "sum", "multiplier": 4, "min": 0, "max": 100, "higher_is_better": True},
@@ -119,10 +132,10 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
             "reliability": 0.84,
             "source": "Topp et al. (2015): SD about 20 on the 0-100 scale, alpha about .84",
         },
-        "licence": "Free to use (WHO Collaborating Centre in Mental Health)",
+        "licence": NC_("who5", "Free to use (WHO Collaborating Centre in Mental Health)"),
         "citation": "Topp, C.W., Østergaard, S.D., Søndergaard, S. & Bech, P. (2015). The WHO-5 "
         "Well-Being Index: a systematic review of the literature. Psychother "
-        "Psychosom 84(3), 167-176.",
+        "Psychosom 84(3), 167-176. Spanish: " + WHO5_SPANISH_SOURCE,
     },
     {
         "key": "ucla3",
@@ -153,18 +166,23 @@ BUILTIN_INSTRUMENTS: list[dict[str, Any]] = [
 ]
 
 
-def client_labels() -> tuple[str, ...]:
+def client_labels() -> tuple[str | tuple[str, str], ...]:
     """The shipped labels that phones and the screen translate: feeling words, slider ends, items.
 
-    Only the instruments Hearth words itself (the affective slider and the circles); the
-    validated questionnaires keep their own wording until an official translation is added.
+    The instruments Hearth words itself (the affective slider and the circles) by their msgid; a
+    validated questionnaire with a published translation (TRANSLATION_SOURCES) as (its key,
+    msgid), so its wording never mixes with another's. The others keep their English wording.
     """
-    labels: list[str] = list(FEELING_WORDS)
+    labels: list[str | tuple[str, str]] = list(FEELING_WORDS)
     for data in BUILTIN_INSTRUMENTS:
-        if data["kind"] not in ("mood", "connectedness"):
-            continue
-        for item in data["items"]:
-            labels.extend(item[key] for key in ("label", "low", "high") if key in item)
+        if data["kind"] in ("mood", "connectedness"):
+            for item in data["items"]:
+                labels.extend(item[key] for key in ("label", "low", "high") if key in item)
+        elif data["key"] in TRANSLATION_SOURCES:
+            fmt = data["response_format"]
+            texts = [data["name"], data["licence"], *(i["label"] for i in data["items"])]
+            texts += [*fmt.get("anchors", []), *([fmt["period"]] if fmt.get("period") else [])]
+            labels.extend((data["key"], text) for text in texts)
     return tuple(dict.fromkeys(labels))
 
 

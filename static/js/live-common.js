@@ -33,6 +33,12 @@
     var text = Array.isArray(forms) ? forms[n === 1 ? 0 : 1] : (n === 1 ? one : many);
     return fillIn(text, Object.assign({ n: n }, params || {}));
   };
+  /* One questionnaire's own wording: the context is its key (WHO-5's "Some of the time" is not
+     UCLA-3's). Without a translation in that context the text goes through H.t. */
+  H.tc = function (context, msgid, params) {
+    var text = context ? catalogue[context + '\u0004' + msgid] : undefined;
+    return typeof text === 'string' ? fillIn(text, params) : H.t(msgid, params);
+  };
 
   // --- DOM ------------------------------------------------------------------------------------
 

@@ -348,9 +348,10 @@
     var fmt = instrument.response_format || {};
     var prev = (answer && !answer.passed && answer.items) || {};
     var anchors = fmt.anchors || [];
+    var ctx = instrument.key;
     var groupId = nextId('q');
     var form = h('form', { class: 'answer-form questionnaire', novalidate: true },
-      fmt.period ? h('p', { class: 'hint' }, H.t('About {period}. Skip any you like.', { period: H.t(fmt.period) })) :
+      fmt.period ? h('p', { class: 'hint' }, H.t('About {period}. Skip any you like.', { period: H.tc(ctx, fmt.period) })) :
         h('p', { class: 'hint' }, H.t('Skip any you like.')));
     instrument.items.forEach(function (item, index) {
       var options = [];
@@ -360,12 +361,12 @@
         options.push(h('div', { class: 'check-row scale-option' },
           h('input', { type: 'radio', id: id, name: groupId + '-' + item.key, value: String(v),
             checked: prev[item.key] === v, on: { change: function () { dirty = true; } } }),
-          h('label', { for: id }, anchor ? v + ' — ' + H.t(anchor) : String(v))));
+          h('label', { for: id }, anchor ? v + ' — ' + H.tc(ctx, anchor) : String(v))));
       }
       form.appendChild(h('fieldset', { class: 'scale' },
-        h('legend', {}, (index + 1) + '. ' + H.t(item.label)), options));
+        h('legend', {}, (index + 1) + '. ' + H.tc(ctx, item.label)), options));
     });
-    form.appendChild(h('p', { class: 'licence muted' }, instrument.name + ' · ' + (instrument.licence || '')));
+    form.appendChild(h('p', { class: 'licence muted' }, H.tc(ctx, instrument.name) + ' · ' + H.tc(ctx, instrument.licence || '')));
     form.appendChild(actions(H.t('Send'), a));
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();

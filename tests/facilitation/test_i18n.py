@@ -19,7 +19,8 @@ from facilitation import services as live
 from facilitation.anonymity import new_secret
 from groups import services
 from groups.access import SYSTEM
-from groups.i18n import CHOICE_COOKIE, ROOM_COOKIE, js_messages
+from groups.i18n import CHOICE_COOKIE, CONTEXT_SEP, ROOM_COOKIE, js_messages
+from groups.instruments import BUILTIN_INSTRUMENTS, TRANSLATION_SOURCES
 from realtime.extensions import socketio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +119,10 @@ def _makefile_keywords() -> dict:
     for flag, spec in zip(args[::2], args[1::2], strict=True):
         assert flag == "-k"
         name, _, positions = spec.partition(":")
-        keywords[name] = tuple(int(p) for p in positions.split(",")) if positions else None
+        # "1c,2": the first argument is the context, the second the message.
+        parts = positions.split(",") if positions else []
+        spec_ = tuple((int(p[:-1]), "c") if p.endswith("c") else int(p) for p in parts)
+        keywords[name] = spec_ or None
     return keywords
 
 
@@ -227,6 +231,34 @@ def test_phone_page_is_spanish_after_joining_a_spanish_room(client, started):
     scripts = js_messages("live-common") + js_messages("phone")
     keys = {m if isinstance(m, str) else m[0] for m in scripts}
     assert sorted((keys & differs) - set(catalogue)) == []
+
+
+def test_questionnaire_wording_reaches_a_spanish_phone_from_its_published_translation(
+    client, started
+):
+    """WHO-5 goes out in the WHO's own Spanish, under its key, so its words never mix with
+    another questionnaire's; UCLA-3 has no confirmed Spanish wording and stays English."""
+    client.get(f"/j/{started.join_code}")
+    catalogue = _visible(client.get("/phone").get_data(as_text=True)).catalogue
+    who5 = next(i for i in BUILTIN_INSTRUMENTS if i["key"] == "who5")
+    fmt = who5["response_format"]
+    texts = [who5["name"], who5["licence"], fmt["period"], *fmt["anchors"]]
+    texts += [item["label"] for item in who5["items"]]
+    spanish = {text: catalogue.get(f"who5{CONTEXT_SEP}{text}") for text in texts}
+    assert all(spanish.values()), spanish
+    cheerful = "I have felt cheerful and in good spirits"
+    assert spanish[cheerful] == "Me he sentido alegre y de buen humor"
+    assert spanish["Some of the time"] == "De vez en cuando"
+    assert spanish["At no time"] == "Nunca"
+    assert spanish["the last two weeks"] == "las últimas dos semanas"
+    # The same English words without the context are not translated (UCLA-3's "Some of the time").
+    assert "Some of the time" not in catalogue
+    assert "ucla3" not in TRANSLATION_SOURCES
+    assert not any(key.startswith(f"ucla3{CONTEXT_SEP}") for key in catalogue)
+    # The phone looks the labels up in the questionnaire's context.
+    script = (ROOT / "static" / "js" / "phone.js").read_text()
+    for call in ("H.tc(ctx, item.label)", "H.tc(ctx, anchor)", "H.tc(ctx, fmt.period)"):
+        assert call in script
 
 
 def test_join_page_follows_the_browser_until_a_room_is_known(client):
