@@ -8,17 +8,16 @@ calls. The dispatcher parses, checks the sender's role and rate, calls, and acks
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from marshmallow import Schema, ValidationError
 
 from facilitation import services, snapshots
@@ -39,11 +38,40 @@ from realtime.extensions import socketio
 log = logging.getLogger(__name__)
 
 PHONE, SCREEN, CONSOLE = "phone", "screen", "console"
-_limiter = MovingWindowRateLimiter(MemoryStorage())
-_RATES = {
-    PHONE: parse("30/10 seconds"),
-    SCREEN: parse("30/10 seconds"),
-    CONSOLE: parse("120/10 seconds"),
+
+
+class ConnectionLimiter:
+    """A moving window per connection: at most `count` commands in any `seconds`.
+
+    One deque of accepted hits per socket, forgotten with the socket: a hit looks at its own
+    socket alone (the `limits` package's memory storage rescanned every key on every hit).
+    """
+
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = {}
+
+    def hit(self, rate: tuple[int, float], key: str) -> bool:
+        count, seconds = rate
+        now = time.monotonic()
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+        while hits and hits[0] <= now - seconds:
+            hits.popleft()
+        if len(hits) >= count:
+            return False
+        hits.append(now)
+        return True
+
+    def forget(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+_limiter = ConnectionLimiter()
+_RATES = {  # (commands, seconds), per connection
+    PHONE: (30, 10.0),
+    SCREEN: (30, 10.0),
+    CONSOLE: (120, 10.0),
 }
 
 
@@ -74,6 +102,9 @@ def on_connect(auth: Any = None):
 
     Anything else is refused. The client then gets a full snapshot, so a reconnect resumes.
     """
+    if request.sid in _connections:
+        # A client can send an *event* named "connect": never let it re-run sign-in on a socket.
+        return
     auth = auth if isinstance(auth, dict) else {}
     i18n.use_connection_language(auth.get("lang"))  # the page's language, for a refusal
     try:
@@ -124,7 +155,10 @@ def _authenticate(auth: dict[str, Any]) -> Connection:
 @socketio.on("disconnect")
 def on_disconnect(*_reason: Any):
     """Forget the connection; a phone stays 'here' through the grace period."""
+    if socketio.server.manager.is_connected(request.sid, "/"):
+        return  # an *event* named "disconnect" from a live socket, not a real departure
     conn = _connections.pop(request.sid, None)
+    _limiter.forget(request.sid)
     if conn is not None and conn.participant is not None:
         services.phone_left(conn.participant)
 
@@ -144,7 +178,7 @@ def _error(exc: HearthError) -> dict[str, Any]:
     return {"ok": False, "error": exc.to_dict()}
 
 
-def dispatch(roles: tuple[str, ...], schema: type[Schema], call: Callable, data: Any):
+def dispatch(roles: tuple[str, ...], schema: Schema, call: Callable, data: Any):
     """Parse, authorise, rate-limit, call one service, and ack."""
     try:
         conn = connection()
@@ -154,7 +188,7 @@ def dispatch(roles: tuple[str, ...], schema: type[Schema], call: Callable, data:
         if not _limiter.hit(_RATES[conn.role], request.sid):
             raise RateLimited("Too many messages; wait a moment.")
         try:
-            payload = schema().load(data if data is not None else {})
+            payload = schema.load(data if data is not None else {})
         except ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
             raise ValidationFailed("That message is not well-formed.", fields=messages) from None
@@ -195,6 +229,12 @@ def _staff(fn: Callable[..., Any]) -> Callable[[Connection, dict], Any]:
     return call
 
 
+def _submit_answer(conn: Connection, payload: dict) -> dict[str, Any] | None:
+    # Stored with the next group commit of this process (realtime/writer.py), acked after it.
+    writer = current_app.extensions["hearth_answer_writer"]
+    return snapshots.answer_view(writer.submit(conn.participant, payload["activity_id"], payload))
+
+
 def _history(conn: Connection, _payload):
     return {
         "answers": [
@@ -208,13 +248,7 @@ def _history(conn: Connection, _payload):
 COMMANDS: dict[str, tuple[tuple[str, ...], type[Schema], Callable[[Connection, dict], Any]]] = {
     "get_state": ((PHONE, SCREEN, CONSOLE), s.Empty, _state),
     "heartbeat": ((PHONE,), s.Empty, lambda c, p: services.heartbeat(c.participant)),
-    "submit_answer": (
-        (PHONE,),
-        s.SubmitAnswer,
-        lambda c, p: snapshots.answer_view(
-            services.submit_answer(c.participant, p["activity_id"], p)
-        ),
-    ),
+    "submit_answer": ((PHONE,), s.SubmitAnswer, _submit_answer),
     "send_appreciation": (
         (PHONE,),
         s.SendAppreciation,
@@ -300,7 +334,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], type[Schema], Callable[[Connection, d
 
 
 def _register(event: str) -> None:
-    roles, schema, call = COMMANDS[event]
+    roles, schema_class, call = COMMANDS[event]
+    schema = schema_class()  # one instance per command: loading keeps no state on it
 
     def handler(data: Any = None):
         return dispatch(roles, schema, call, data)
