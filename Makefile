@@ -39,15 +39,15 @@ lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 
 test: $(VENV)/.test-installed chromium lint
-	$(BIN)/pytest
-	$(BIN)/pytest --db postgresql -m "not browser and not live" tests/groups tests/facilitation tests/realtime
+	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --db postgresql -m "not browser and not live" tests/groups tests/facilitation tests/realtime
 
 # Languages. `make messages` collects every marked string (templates, Python, static/js) into
 # translations/messages.pot and merges it into each language's .po; after translating the .po,
 # `make translations` compiles the .mo files, which are committed (the app reads only those).
 # A new language: `$(BIN)/pybabel init -i translations/messages.pot -d translations -l xx`.
 # Domain errors are translated where they are answered, so their classes are keywords too.
-BABEL_KEYWORDS := -k N_ -k H.t -k H.tn:1,2 -k check:3 -k ValidationFailed \
+BABEL_KEYWORDS := -k N_ -k NC_:1c,2 -k H.t -k H.tn:1,2 -k check:3 -k ValidationFailed \
 	-k NotAuthenticated -k Forbidden -k NotFound -k Conflict -k RateLimited
 
 messages: $(VENV)/.run-installed

@@ -54,11 +54,29 @@ def need_service(reason: str | None) -> None:
     pytest.skip(reason)
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database beside the named one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url.replace("postgresql+psycopg://", "postgresql://"))
+    name = f"{base.database}_{worker}"
+    server = base.render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """The PostgreSQL URL, or a skip (a failure under CI) when the server is absent."""
     need_service(_reachable_pg(PG_URL))
-    return PG_URL
+    return _worker_database(PG_URL)
 
 
 @pytest.fixture(scope="session")
