@@ -15,6 +15,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -30,8 +32,8 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    email = EmailField(_("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_("Password"), validators=[DataRequired(), Length(max=256)])
 
 
 def _login_email_key() -> str:
@@ -82,7 +84,7 @@ def logout():
     user = current_user._get_current_object()
     logout_user()
     services.end_sessions_everywhere(user)
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 

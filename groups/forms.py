@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -39,29 +40,30 @@ from groups.models import (
 
 # Domain rules (lengths, ranges, uniqueness) live in groups.services; these forms only parse,
 # so a page and the API give the same answer to the same input.
+# _ is lazy_gettext here: labels are made once at import and translated each time they are shown.
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("es", "Español")]
 ROLE_CHOICES = [SelectChoice(r.value, r.value.capitalize()) for r in Role]
 KIND_LABELS = {
-    ActivityKind.CHECK_IN: "Check-in",
-    ActivityKind.PROMPT: "Shared-activity prompt",
-    ActivityKind.APPRECIATION: "Appreciation round",
-    ActivityKind.DYADS: "Dyads",
-    ActivityKind.CHECK_OUT: "Check-out",
-    ActivityKind.QUESTIONNAIRE: "Questionnaire",
+    ActivityKind.CHECK_IN: _("Check-in"),
+    ActivityKind.PROMPT: _("Shared-activity prompt"),
+    ActivityKind.APPRECIATION: _("Appreciation round"),
+    ActivityKind.DYADS: _("Dyads"),
+    ActivityKind.CHECK_OUT: _("Check-out"),
+    ActivityKind.QUESTIONNAIRE: _("Questionnaire"),
 }
 INTENSITY_CHOICES = [
-    SelectChoice(1, "1 (gentlest)"),
+    SelectChoice(1, _("1 (gentlest)")),
     SelectChoice(2, "2"),
     SelectChoice(3, "3"),
     SelectChoice(4, "4"),
-    SelectChoice(5, "5 (most intense)"),
+    SelectChoice(5, _("5 (most intense)")),
 ]
 STATUS_LABELS = {
-    AttendanceStatus.PRESENT: "Present",
-    AttendanceStatus.LATE: "Late",
-    AttendanceStatus.ABSENT: "Absent",
-    AttendanceStatus.EXCUSED: "Excused",
+    AttendanceStatus.PRESENT: _("Present"),
+    AttendanceStatus.LATE: _("Late"),
+    AttendanceStatus.ABSENT: _("Absent"),
+    AttendanceStatus.EXCUSED: _("Excused"),
 }
 
 
@@ -87,7 +89,8 @@ def _staff_choices(users: Iterable[User], current: Iterable[User] = ()) -> list[
     """Offer active staff plus whoever is assigned now, so saving never drops someone silently."""
     seen: dict[int, str] = {}
     for user in [*users, *current]:
-        label = user.display_name if user.active else f"{user.display_name} (inactive)"
+        name = user.display_name
+        label = name if user.active else str(_("%(name)s (inactive)", name=name))
         seen.setdefault(user.id, label)
     ordered = sorted(seen.items(), key=lambda item: item[1].casefold())
     return [SelectChoice(user_id, label) for user_id, label in ordered]
@@ -107,17 +110,17 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class ProgramForm(FlaskForm):
-    name = StringField("Name")
-    description = TextAreaField("Description")
-    cycle_length = IntegerField("Sessions per cycle", validators=[InputRequired()])
+    name = StringField(_("Name"))
+    description = TextAreaField(_("Description"))
+    cycle_length = IntegerField(_("Sessions per cycle"), validators=[InputRequired()])
     min_group_size = IntegerField(
-        "Smallest group for anonymous figures (k)", validators=[InputRequired()]
+        _("Smallest group for anonymous figures (k)"), validators=[InputRequired()]
     )
-    retention_days = IntegerField("Keep raw answers for (days)", validators=[InputRequired()])
-    allow_guests = BooleanField("Guests may join from their phone without being on the roster")
-    language = SelectField("Language", choices=LANGUAGE_CHOICES)
-    consent_text = TextAreaField("Consent text")
-    coordinator_ids = MultiCheckboxField("Coordinators", coerce=int)
+    retention_days = IntegerField(_("Keep raw answers for (days)"), validators=[InputRequired()])
+    allow_guests = BooleanField(_("Guests may join from their phone without being on the roster"))
+    language = SelectField(_("Language"), choices=LANGUAGE_CHOICES)
+    consent_text = TextAreaField(_("Consent text"))
+    coordinator_ids = MultiCheckboxField(_("Coordinators"), coerce=int)
 
     def set_coordinators(self, users: Sequence[User], current: Sequence[User] = ()) -> None:
         self.coordinator_ids.choices = _staff_choices(users, current)
@@ -137,22 +140,22 @@ class ProgramForm(FlaskForm):
 
 
 class SessionPlanForm(FlaskForm):
-    title = StringField("Title")
-    goal = TextAreaField("Goal")
+    title = StringField(_("Title"))
+    goal = TextAreaField(_("Goal"))
 
 
 class ActivityForm(FlaskForm):
     kind = SelectField(
-        "Kind",
+        _("Kind"),
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         default="prompt",
     )
-    title = StringField("Title")
-    text = TextAreaField("Text shown to the group")
-    preview = TextAreaField("Preview (what people read before they choose to join in)")
-    intensity = SelectField("Intensity rung", choices=INTENSITY_CHOICES, coerce=int, default=1)
-    timer_seconds = IntegerField("Timer in seconds", validators=[Optional()])
-    instrument = SelectField("Questionnaire", choices=[], validate_choice=False)
+    title = StringField(_("Title"))
+    text = TextAreaField(_("Text shown to the group"))
+    preview = TextAreaField(_("Preview (what people read before they choose to join in)"))
+    intensity = SelectField(_("Intensity rung"), choices=INTENSITY_CHOICES, coerce=int, default=1)
+    timer_seconds = IntegerField(_("Timer in seconds"), validators=[Optional()])
+    instrument = SelectField(_("Questionnaire"), choices=[], validate_choice=False)
 
     def set_instruments(self, instruments: Sequence[Any]) -> None:
         """Offer the program's questionnaires, for an activity of the questionnaire kind."""
@@ -175,25 +178,25 @@ class ActivityForm(FlaskForm):
 
 
 class InstrumentForm(FlaskForm):
-    document = TextAreaField("Instrument (JSON)", validators=[InputRequired()])
+    document = TextAreaField(_("Instrument (JSON)"), validators=[InputRequired()])
 
 
 # --- cohorts and rosters -----------------------------------------------------------------------
 
 
 class CohortCreateForm(FlaskForm):
-    name = StringField("Name")
-    start_date = DateField("Date of the first session", validators=[InputRequired()])
+    name = StringField(_("Name"))
+    start_date = DateField(_("Date of the first session"), validators=[InputRequired()])
     meeting_time = TimeField(
-        "Meeting time", format=["%H:%M", "%H:%M:%S"], validators=[InputRequired()]
+        _("Meeting time"), format=["%H:%M", "%H:%M:%S"], validators=[InputRequired()]
     )
-    timezone = SelectField("Time zone", choices=timezone_choices, default="UTC")
-    session_count = IntegerField("Number of sessions", validators=[InputRequired()])
+    timezone = SelectField(_("Time zone"), choices=timezone_choices, default="UTC")
+    session_count = IntegerField(_("Number of sessions"), validators=[InputRequired()])
     duration_minutes = IntegerField(
-        "Length of a session (minutes)", default=90, validators=[InputRequired()]
+        _("Length of a session (minutes)"), default=90, validators=[InputRequired()]
     )
-    language = SelectField("Language", choices=LANGUAGE_CHOICES)
-    facilitator_ids = MultiCheckboxField("Facilitators", coerce=int)
+    language = SelectField(_("Language"), choices=LANGUAGE_CHOICES)
+    facilitator_ids = MultiCheckboxField(_("Facilitators"), coerce=int)
 
     def set_facilitators(self, users: Sequence[User], current: Sequence[User] = ()) -> None:
         self.facilitator_ids.choices = _staff_choices(users, current)
@@ -212,12 +215,12 @@ class CohortCreateForm(FlaskForm):
 
 
 class CohortEditForm(FlaskForm):
-    name = StringField("Name")
+    name = StringField(_("Name"))
     status = SelectField(
-        "Status", choices=[SelectChoice(s.value, s.value.capitalize()) for s in CohortStatus]
+        _("Status"), choices=[SelectChoice(s.value, s.value.capitalize()) for s in CohortStatus]
     )
-    language = SelectField("Language", choices=LANGUAGE_CHOICES)
-    facilitator_ids = MultiCheckboxField("Facilitators", coerce=int)
+    language = SelectField(_("Language"), choices=LANGUAGE_CHOICES)
+    facilitator_ids = MultiCheckboxField(_("Facilitators"), coerce=int)
 
     def set_facilitators(self, users: Sequence[User], current: Sequence[User] = ()) -> None:
         self.facilitator_ids.choices = _staff_choices(users, current)
@@ -232,16 +235,16 @@ class CohortEditForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    display_name = StringField("Display name")
+    display_name = StringField(_("Display name"))
 
 
 class MemberEditForm(FlaskForm):
-    display_name = StringField("Display name")
+    display_name = StringField(_("Display name"))
     status = RadioField(
-        "Status",
+        _("Status"),
         choices=[
-            SelectChoice(MemberStatus.ACTIVE.value, "Active"),
-            SelectChoice(MemberStatus.LEFT.value, "Has left"),
+            SelectChoice(MemberStatus.ACTIVE.value, _("Active")),
+            SelectChoice(MemberStatus.LEFT.value, _("Has left")),
         ],
     )
 
@@ -249,7 +252,7 @@ class MemberEditForm(FlaskForm):
 class MemberStatusForm(FlaskForm):
     """The one-button "mark as left / back" form on a roster row."""
 
-    status = StringField("Status")
+    status = StringField(_("Status"))
 
 
 class ConfirmForm(FlaskForm):
@@ -260,12 +263,15 @@ class ConfirmForm(FlaskForm):
 
 
 class SessionPlanChoiceForm(FlaskForm):
-    plan_id = SelectField("Rung of the ladder", coerce=_int_or_none)
+    plan_id = SelectField(_("Rung of the ladder"), coerce=_int_or_none)
 
     def set_plans(self, plans: Sequence[SessionPlan]) -> None:
         self.plan_id.choices = [
-            SelectChoice(None, "No plan"),
-            *(SelectChoice(p.id, f"Rung {p.rung}: {p.title}") for p in plans),
+            SelectChoice(None, _("No plan")),
+            *(
+                SelectChoice(p.id, str(_("Rung %(n)s: %(title)s", n=p.rung, title=p.title)))
+                for p in plans
+            ),
         ]
 
 
@@ -309,14 +315,14 @@ def attendance_marks(
 
 
 class StaffCreateForm(FlaskForm):
-    email = EmailField("Email")
-    display_name = StringField("Display name")
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.FACILITATOR.value)
-    password = PasswordField("Password")
+    email = EmailField(_("Email"))
+    display_name = StringField(_("Display name"))
+    role = SelectField(_("Role"), choices=ROLE_CHOICES, default=Role.FACILITATOR.value)
+    password = PasswordField(_("Password"))
 
 
 class StaffEditForm(FlaskForm):
-    display_name = StringField("Display name")
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    active = BooleanField("Account is active (may sign in)")
-    password = PasswordField("New password", filters=[_blank_to_none])
+    display_name = StringField(_("Display name"))
+    role = SelectField(_("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_("Account is active (may sign in)"))
+    password = PasswordField(_("New password"), filters=[_blank_to_none])

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -141,7 +142,13 @@ def program_new():
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash(f"Program “{program.name}” created. Add the first rung of its ladder.", "success")
+            flash(
+                _(
+                    "Program “%(name)s” created. Add the first rung of its ladder.",
+                    name=program.name,
+                ),
+                "success",
+            )
             return redirect(url_for("pages.program", program_id=program.id))
     return _page("programs/form.html", form=form, program=None)
 
@@ -170,7 +177,7 @@ def program_edit(program_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash("Program saved.", "success")
+            flash(_("Program saved."), "success")
             return redirect(url_for("pages.program", program_id=program.id))
     return _page("programs/form.html", form=form, program=program)
 
@@ -190,7 +197,7 @@ def plan_new(program_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash(f"Rung {plan.rung} added.", "success")
+            flash(_("Rung %(n)s added.", n=plan.rung), "success")
             return redirect(
                 url_for("pages.program", program_id=program.id, _anchor=f"plan-{plan.id}")
             )
@@ -213,7 +220,7 @@ def plan_edit(plan_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash("Session plan saved.", "success")
+            flash(_("Session plan saved."), "success")
             return redirect(
                 url_for("pages.program", program_id=plan.program_id, _anchor=f"plan-{plan.id}")
             )
@@ -242,7 +249,10 @@ def instrument_new(program_id: int):
                     *(f"{name}: {m}" for name, ms in exc.fields.items() for m in ms),
                 ] or [exc.message]
             else:
-                flash(f"“{instrument.name}” added to the program's instruments.", "success")
+                flash(
+                    _("“%(name)s” added to the program's instruments.", name=instrument.name),
+                    "success",
+                )
                 return redirect(
                     url_for("pages.program", program_id=program.id, _anchor="instruments")
                 )
@@ -269,7 +279,7 @@ def activity_new(plan_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc, _activity_field)
         else:
-            flash("Activity added.", "success")
+            flash(_("Activity added."), "success")
             return redirect(
                 url_for("pages.program", program_id=plan.program_id, _anchor=f"plan-{plan.id}")
             )
@@ -291,7 +301,7 @@ def activity_edit(activity_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc, _activity_field)
         else:
-            flash("Activity saved.", "success")
+            flash(_("Activity saved."), "success")
             return redirect(
                 url_for(
                     "pages.program",
@@ -313,7 +323,7 @@ def activity_remove(activity_id: int):
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         services.remove_activity(me, activity.id)
-        flash("Activity removed.", "success")
+        flash(_("Activity removed."), "success")
         return redirect(
             url_for("pages.program", program_id=plan.program_id, _anchor=f"plan-{plan.id}")
         )
@@ -348,7 +358,12 @@ def cohort_new(program_id: int):
             _invalid(form, exc)
         else:
             flash(
-                f"Cohort “{cohort.name}” created with {cohort.session_count} sessions.", "success"
+                _(
+                    "Cohort “%(name)s” created with %(n)s sessions.",
+                    name=cohort.name,
+                    n=cohort.session_count,
+                ),
+                "success",
             )
             return redirect(url_for("pages.cohort", cohort_id=cohort.id))
     return _page("cohorts/new.html", form=form, program=program)
@@ -384,7 +399,7 @@ def cohort_edit(cohort_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash("Cohort saved.", "success")
+            flash(_("Cohort saved."), "success")
             return redirect(url_for("pages.cohort", cohort_id=cohort.id))
     return _page("cohorts/edit.html", form=form, cohort=cohort)
 
@@ -402,7 +417,7 @@ def member_new(cohort_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash(f"{member.display_name} added to the roster.", "success")
+            flash(_("%(name)s added to the roster.", name=member.display_name), "success")
             return redirect(url_for("pages.cohort", cohort_id=cohort.id, _anchor="roster"))
     return _page("cohorts/member_new.html", form=form, cohort=cohort)
 
@@ -422,7 +437,7 @@ def member_edit(member_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash("Member saved.", "success")
+            flash(_("Member saved."), "success")
             return redirect(url_for("pages.cohort", cohort_id=member.cohort_id, _anchor="roster"))
     return _page("cohorts/member_edit.html", form=form, member=member)
 
@@ -441,8 +456,11 @@ def member_status(member_id: int):
             edit = forms.MemberEditForm(obj=member)
             _invalid(edit, exc)
             return _page("cohorts/member_edit.html", form=edit, member=member)
-        label = "has left" if member.status == "left" else "is active again"
-        flash(f"{member.display_name} {label}.", "success")
+        name = member.display_name
+        if member.status == "left":
+            flash(_("%(name)s has left.", name=name), "success")
+        else:
+            flash(_("%(name)s is active again.", name=name), "success")
         return redirect(url_for("pages.cohort", cohort_id=member.cohort_id, _anchor="roster"))
     return _page("cohorts/member_edit.html", form=forms.MemberEditForm(obj=member), member=member)
 
@@ -457,7 +475,7 @@ def member_delete(member_id: int):
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         services.remove_member(me, member.id)
-        flash(f"{name} and their attendance were deleted.", "success")
+        flash(_("%(name)s and their attendance were deleted.", name=name), "success")
         return redirect(url_for("pages.cohort", cohort_id=cohort_id, _anchor="roster"))
     return _page("cohorts/member_delete.html", form=form, member=member)
 
@@ -494,7 +512,7 @@ def group_session_plan(session_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash("Session plan changed.", "success")
+            flash(_("Session plan changed."), "success")
             return redirect(url_for("pages.group_session", session_id=group_session.id))
     return _page("sessions/detail.html", group_session=group_session, form=form)
 
@@ -512,7 +530,7 @@ def attendance(session_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc, rename=lambda n: forms.attendance_field_name(n.split(".")[-1]))
         else:
-            flash("Attendance saved.", "success")
+            flash(_("Attendance saved."), "success")
             return redirect(url_for("pages.attendance", session_id=group_session.id))
     return _page("sessions/attendance.html", group_session=group_session, rows=rows, form=form)
 
@@ -546,7 +564,7 @@ def staff_new():
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash(f"Account for {user.display_name} created.", "success")
+            flash(_("Account for %(name)s created.", name=user.display_name), "success")
             return redirect(url_for("pages.staff"))
     return _page("staff/form.html", form=form, user=None)
 
@@ -571,6 +589,6 @@ def staff_edit(user_id: int):
         except ValidationFailed as exc:
             _invalid(form, exc)
         else:
-            flash(f"Account of {user.display_name} saved.", "success")
+            flash(_("Account of %(name)s saved.", name=user.display_name), "success")
             return redirect(url_for("pages.staff"))
     return _page("staff/form.html", form=form, user=user)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -115,7 +115,7 @@ def _makefile_keywords() -> dict:
     text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     line = next(ln for ln in text.splitlines() if ln.startswith("BABEL_KEYWORDS :="))
     args = shlex.split(line.split(":=", 1)[1])
-    keywords: dict = {}
+    keywords: dict = dict(DEFAULT_KEYWORDS)  # pybabel's own (_, gettext, ...) plus the Makefile's
     for flag, spec in zip(args[::2], args[1::2], strict=True):
         assert flag == "-k"
         name, _, positions = spec.partition(":")
@@ -304,6 +304,85 @@ def test_staff_pages_follow_accept_language_and_default_to_english(client):
     assert "Skip to content" in client.get("/login").get_data(as_text=True)
     html = client.get("/login", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Saltar al contenido" in html
+
+
+# --- the console and the staff pages: the staff member's language -------------------------------
+
+CONSOLE_SOURCES = ("templates/live/console.html", "static/js/console.js")
+SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}
+
+
+def _messages_from(sources):
+    return [m for m in _catalog() if m.id and any(p in sources for p, _line in m.locations)]
+
+
+def test_every_console_string_has_spanish():
+    missing = [m.id for m in _messages_from(CONSOLE_SOURCES) if not _translated(m)]
+    assert missing == []
+
+
+def test_console_follows_the_staff_members_language_not_the_rooms(login, facilitator, started):
+    client = login(facilitator)
+    english = client.get(f"/live/{started.id}/console").get_data(as_text=True)
+    assert '<html lang="en"' in english and "Live console" in english
+    assert _visible(english).catalogue == {}  # the room is Spanish; the facilitator is not
+
+    html = client.get(f"/live/{started.id}/console", headers=SPANISH).get_data(as_text=True)
+    assert '<html lang="es"' in html
+    for phrase in (
+        "Consola en directo",
+        "Pausa para anclarse",
+        "Peticiones de pausa",
+        "Asistencia",
+    ):
+        assert phrase in html
+    page = _visible(html)
+    text = " | ".join(page.chunks)
+    for message in _messages_from(("templates/live/console.html",)):
+        plain = message.id if isinstance(message.id, str) else message.id[0]
+        if "%(" in plain or plain == _text(message)[0]:
+            continue
+        assert plain not in page.chunks and (len(plain.split()) < 3 or plain not in text), plain
+    # The script's words, in Spanish, for everything console.js says.
+    catalogue = page.catalogue
+    assert catalogue["Grounding break"] == "Pausa para anclarse"
+    assert catalogue["Someone needs a pause"] == "Alguien necesita una pausa"
+    keys = {m if isinstance(m, str) else m[0] for m in js_messages("console")}
+    differs = {_key(m) for m in _catalog() if m.id and _text(m) != _ids(m)}
+    assert sorted((keys & differs) - set(catalogue)) == []
+
+    confirm = client.get(f"/sessions/{started.id}/end", headers=SPANISH).get_data(as_text=True)
+    assert "¿Terminar la sesión 1?" in confirm and "Volver a la consola" in confirm
+
+
+def test_staff_pages_in_spanish_and_english_by_default(app, login, facilitator, cohort):
+    client = login(facilitator)
+    session_id = cohort.sessions[0].id
+    pages = {
+        "/": ("Mis grupos", "My cohorts"),
+        "/cohorts": ("Grupos que puedes ver", "Cohorts you can see"),
+        f"/cohorts/{cohort.id}": ("Calendario", "Schedule"),
+        f"/cohorts/{cohort.id}/members/new": ("Nombre visible", "Display name"),
+        f"/sessions/{session_id}": ("Hoja de asistencia", "Attendance sheet"),
+    }
+    for url, (spanish, english) in pages.items():
+        html = client.get(url, headers=SPANISH).get_data(as_text=True)
+        assert '<html lang="es"' in html, url
+        assert spanish in html and english not in html, url
+        assert ">Grupos</a>" in html and "Saltar al contenido" in html, url  # nav and skip link
+        default = client.get(url).get_data(as_text=True)
+        assert '<html lang="en"' in default and english in default, url
+    login_page = app.test_client().get("/login", headers=SPANISH).get_data(as_text=True)
+    assert "Iniciar sesión" in login_page and "Correo electrónico" in login_page
+
+
+def test_a_flash_message_comes_in_the_staff_members_language(login, facilitator, cohort):
+    client = login(facilitator)
+    client.set_cookie(CHOICE_COOKIE, "es")
+    response = client.post(
+        f"/cohorts/{cohort.id}/members/new", data={"display_name": "Noa"}, follow_redirects=True
+    )
+    assert "Noa añadido a la lista." in response.get_data(as_text=True)
 
 
 # --- errors the server sends, in the phone's language -------------------------------------------
