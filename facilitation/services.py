@@ -8,13 +8,14 @@ the phone that authenticated with its device token.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from facilitation.anonymity import is_valid_secret, pseudonym_hash, slot_key, token_hash
 from facilitation.models import (
@@ -31,7 +32,14 @@ from facilitation.models import (
 )
 from groups import services as group_services
 from groups.access import CohortAccess
-from groups.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from groups.errors import (
+    Conflict,
+    Forbidden,
+    HearthError,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 from groups.events import Audience, queue_event
 from groups.extensions import db
 from groups.instruments import FEELING_WORDS
@@ -557,29 +565,59 @@ def end_grounding(actor: Any, group_session_id: int) -> LiveSession:
 # --- answers -----------------------------------------------------------------------------------
 
 
-def _open_activity_for(participant: Participant, activity_id: Any) -> SessionActivity:
-    # The hot path of every answer: the activity and its live session's phase in one query.
+@dataclass(frozen=True)
+class _ActivityFacts:
+    """What an answer needs to know of its activity and session; read once for a whole batch."""
+
+    id: int
+    group_session_id: int
+    kind: ActivityKind
+    state: ActivityState
+    config: dict[str, Any] | None
+    phase: Phase
+    live: bool
+
+
+_SQL_INT = range(-(2**63), 2**63)  # an id outside it is no id (and no driver would take it)
+
+
+def _activity_facts(activity_ids: Any) -> dict[int, _ActivityFacts]:
+    # The hot path of every batch of answers: its activities and their sessions in one query.
+    ids = {a for a in activity_ids if isinstance(a, int) and a in _SQL_INT}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            SessionActivity.id,
+            SessionActivity.group_session_id,
+            SessionActivity.kind,
+            SessionActivity.state,
+            SessionActivity.config,
+            LiveSession.phase,
+            GroupSession.state,
+        )
+        .join(LiveSession, LiveSession.group_session_id == SessionActivity.group_session_id)
+        .join(GroupSession, GroupSession.id == SessionActivity.group_session_id)
+        .where(SessionActivity.id.in_(ids))
+    )
+    return {r[0]: _ActivityFacts(*r[:6], live=r[6] == SessionState.LIVE) for r in rows}
+
+
+def _open_activity_for(
+    participant: Participant, activity_id: Any, facts: dict[int, _ActivityFacts] | None = None
+) -> _ActivityFacts:
+    if facts is None:
+        facts = _activity_facts([activity_id])
     group_session_id = participant.group_session_id
-    row = None
-    if isinstance(activity_id, int):
-        row = db.session.execute(
-            select(SessionActivity, LiveSession.phase)
-            .join(LiveSession, LiveSession.group_session_id == SessionActivity.group_session_id)
-            .join(GroupSession, GroupSession.id == SessionActivity.group_session_id)
-            .where(
-                SessionActivity.id == activity_id,
-                SessionActivity.group_session_id == group_session_id,
-                GroupSession.state == SessionState.LIVE,
-            )
-        ).first()
-    if row is None:  # say why: not live, or no such activity
-        _live(group_session_id)
-        _activity(group_session_id, activity_id)
+    activity = facts.get(activity_id) if isinstance(activity_id, int) else None
+    if activity is None or activity.group_session_id != group_session_id or not activity.live:
+        _live(group_session_id)  # say why: not live, or no such activity
+        if isinstance(activity_id, int) and activity_id in _SQL_INT:
+            _activity(group_session_id, activity_id)
         raise NotFound("No such activity in this session.")
-    activity, phase = row
     if activity.state != ActivityState.OPEN:
         raise Conflict("This activity is not taking answers now.", code="not_open")
-    if phase == Phase.GROUNDING:
+    if activity.phase == Phase.GROUNDING:
         raise Conflict("The group is taking a grounding break.", code="grounding")
     return activity
 
@@ -601,14 +639,8 @@ def _unit(errors: dict[str, list[str]], name: str, value: Any) -> float | None:
     return round(float(value), 3)
 
 
-def submit_answer(participant: Participant, activity_id: Any, payload: Mapping[str, Any]) -> Answer:
-    """Store or change a phone's anonymous answer to the open activity (idempotent per client id).
-
-    The stored row names no member and no device: only a key that means something in this
-    activity alone, and the phone's keyed pseudonym if it keeps its history.
-    """
-    activity = _open_activity_for(participant, activity_id)
-    client_id = _client_id(payload.get("client_id"))
+def _answer_values(activity: _ActivityFacts, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Check one answer's payload against its activity; return the row's answer columns."""
     errors: dict[str, list[str]] = {}
     passed = payload.get("passed") is True
     values: dict[str, Any] = {
@@ -635,32 +667,121 @@ def submit_answer(participant: Participant, activity_id: Any, payload: Mapping[s
             errors.setdefault("kind", []).append("This activity takes no answers from phones.")
     if errors:
         raise ValidationFailed("That answer needs another look.", fields=errors)
-    key = slot_key(participant.secret, activity.id)
-    answer = db.session.scalar(
-        select(Answer).where(Answer.activity_id == activity.id, Answer.slot_key == key)
-    )
-    if answer is None:
-        answer = Answer(activity_id=activity.id, slot_key=key, client_id=client_id)
-        db.session.add(answer)
-    elif answer.client_id == client_id:
-        return answer  # a re-sent answer after a reconnect: already counted
-    answer.client_id = client_id
-    answer.pseudonym_hash = (
-        pseudonym_hash(current_app.config["SECRET_KEY"], participant.secret)
-        if participant.keep_history
-        else None
-    )
-    answer.answered_on = utcnow().date()
-    # A text joins (or a changed answer leaves) the moderation queue: more than a count moved.
-    queued = answer.moderation is not None or values["moderation"] is not None
-    for field, value in values.items():
-        setattr(answer, field, value)
-    session_changed(participant.group_session_id, "answers", *(("moderation",) if queued else ()))
-    db.session.commit()
-    return answer
+    return values
 
 
-def _mood_values(errors, activity: SessionActivity, payload: Mapping[str, Any]) -> dict[str, Any]:
+AnswerRequest = tuple[Participant, Any, Mapping[str, Any]]  # who, which activity, the payload
+
+
+def submit_answer(
+    participant: Participant, activity_id: Any, payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Store or change a phone's anonymous answer to the open activity (idempotent per client id).
+
+    Returns the stored row's columns. The stored row names no member and no device: only a key
+    that means something in this activity alone, and the phone's keyed pseudonym if it keeps
+    its history.
+    """
+    result = submit_answers([(participant, activity_id, payload)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def submit_answers(requests: list[AnswerRequest]) -> list[dict[str, Any] | Exception]:
+    """Store a batch of answers in one transaction and one commit (group commit).
+
+    Each request gets its own outcome, in order: the stored row's columns, or the error that
+    refused it (a refusal of one answer never refuses another). Within the batch a phone's
+    later answer to an activity replaces its earlier one, as it would one commit later. If the
+    batch cannot be written, each answer is retried alone.
+    """
+    facts = _activity_facts(a for _, a, _ in requests)
+    results: list[dict[str, Any] | Exception | None] = [None] * len(requests)
+    checked = []
+    for i, (participant, activity_id, payload) in enumerate(requests):
+        try:
+            activity = _open_activity_for(participant, activity_id, facts)
+            client_id = _client_id(payload.get("client_id"))
+            values = _answer_values(activity, payload)
+        except HearthError as exc:
+            results[i] = exc
+            continue
+        key = slot_key(participant.secret, activity.id)
+        checked.append((i, participant, activity.id, key, client_id, values))
+    if not checked:
+        return results  # type: ignore[return-value]
+    table = Answer.__table__
+    rows: dict[tuple[int, str], dict[str, Any]] = {
+        (r["activity_id"], r["slot_key"]): dict(r)
+        for r in db.session.execute(
+            select(table).where(
+                table.c.activity_id.in_({c[2] for c in checked}),
+                table.c.slot_key.in_({c[3] for c in checked}),
+            )
+        ).mappings()
+    }
+    inserts: dict[tuple[int, str], dict[str, Any]] = {}
+    updates: dict[tuple[int, str], dict[str, Any]] = {}
+    changed: dict[int, set[str]] = {}
+    today = utcnow().date()
+    for i, participant, activity_id, key, client_id, values in checked:
+        slot = (activity_id, key)
+        row = rows.get(slot)
+        if row is not None and row["client_id"] == client_id:
+            results[i] = dict(row)  # a re-sent answer after a reconnect: already counted
+            continue
+        # A text joins (or a changed answer leaves) the moderation queue: more than a count moved.
+        queued = (row is not None and row["moderation"] is not None) or values[
+            "moderation"
+        ] is not None
+        new = {
+            "id": row["id"] if row is not None else uuid.uuid4().hex,
+            "activity_id": activity_id,
+            "slot_key": key,
+            "client_id": client_id,
+            "pseudonym_hash": pseudonym_hash(current_app.config["SECRET_KEY"], participant.secret)
+            if participant.keep_history
+            else None,
+            "answered_on": today,
+            **values,
+        }
+        (updates if row is not None and slot not in inserts else inserts)[slot] = new
+        rows[slot] = new
+        results[i] = dict(new)
+        changed.setdefault(participant.group_session_id, {"answers"}).update(
+            ("moderation",) if queued else ()
+        )
+    try:
+        if inserts:
+            db.session.execute(insert(table), list(inserts.values()))
+        if updates:
+            db.session.execute(
+                update(table).where(table.c.id == bindparam("row_id")),
+                [
+                    {"row_id": r["id"]} | {k: v for k, v in r.items() if k != "id"}
+                    for r in updates.values()
+                ],
+            )
+        for group_session_id, what in changed.items():
+            session_changed(group_session_id, *sorted(what))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if len(requests) == 1:
+            raise
+        return [_submit_alone(request) for request in requests]
+    return results  # type: ignore[return-value]
+
+
+def _submit_alone(request: AnswerRequest) -> dict[str, Any] | Exception:
+    try:
+        return submit_answers([request])[0]
+    except Exception as exc:  # noqa: BLE001 - handed to the one answer it belongs to
+        return exc
+
+
+def _mood_values(errors, activity: _ActivityFacts, payload: Mapping[str, Any]) -> dict[str, Any]:
     pleasure = _unit(errors, "pleasure", payload.get("pleasure"))
     arousal = _unit(errors, "arousal", payload.get("arousal"))
     words = payload.get("words") or []
@@ -705,7 +826,7 @@ def _prompt_values(errors, payload: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _questionnaire_values(errors, activity: SessionActivity, payload: Mapping[str, Any]) -> dict:
+def _questionnaire_values(errors, activity: _ActivityFacts, payload: Mapping[str, Any]) -> dict:
     from groups.models import Instrument
 
     key = (activity.config or {}).get("instrument")

@@ -9,6 +9,7 @@ the room learns an answer by watching the picture change as one person taps.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -444,21 +445,28 @@ def private_state(participant: Participant, current: SessionActivity | None) -> 
     }
 
 
-def answer_view(answer: Answer | None) -> dict[str, Any] | None:
-    """A phone's own answer as the phone may see it."""
+ANSWER_VIEW = (
+    "activity_id",
+    "client_id",
+    "passed",
+    "pleasure",
+    "arousal",
+    "words",
+    "connectedness",
+    "response",
+    "text",
+    "reaction",
+    "items",
+)
+
+
+def answer_view(answer: Answer | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A phone's own answer as the phone may see it (an Answer, or a row's columns)."""
     if answer is None:
         return None
-    return {
-        "activity_id": answer.activity_id,
-        "client_id": answer.client_id,
-        "passed": answer.passed,
-        "pleasure": answer.pleasure,
-        "arousal": answer.arousal,
-        "words": answer.words,
-        "connectedness": answer.connectedness,
-        "response": answer.response,
-        "text": answer.text,
-        "reaction": answer.reaction,
-        "items": answer.items,
-        "moderation": answer.moderation.value if answer.moderation else None,
+    if not isinstance(answer, Mapping):
+        answer = {name: getattr(answer, name) for name in (*ANSWER_VIEW, "moderation")}
+    moderation = answer["moderation"]
+    return {name: answer[name] for name in ANSWER_VIEW} | {
+        "moderation": moderation.value if moderation else None
     }

@@ -31,3 +31,6 @@ def init_realtime(app: Flask) -> None:
     publisher = Publisher(app, delay=app.config.get("SOCKETIO_COALESCE_SECONDS", 0.1))
     app.extensions["hearth_publisher"] = publisher
     set_publisher(publisher)
+    from realtime.writer import AnswerWriter
+
+    app.extensions["hearth_answer_writer"] = AnswerWriter(app)
