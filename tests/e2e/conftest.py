@@ -135,8 +135,12 @@ class Demo:
         return self.server.url
 
 
-def load_demo(database_url: str, consent_text: str | None = None) -> dict[str, int]:
-    """Build the demo as `seed-demo` does; optionally revise its consent text (a new version)."""
+def load_demo(
+    database_url: str, consent_text: str | None = None, language: str | None = None
+) -> dict[str, int]:
+    """Build the demo as `seed-demo` does; optionally revise its consent text (a new version)
+    and set the cohort's language (the room's: the screen's, and the phones' unless they choose).
+    """
     from facilitation import demo
     from groups import services
     from groups.access import SYSTEM
@@ -148,6 +152,8 @@ def load_demo(database_url: str, consent_text: str | None = None) -> dict[str, i
         cohort = demo.build_demo(utcnow())
         if consent_text is not None:
             services.update_program(SYSTEM, cohort.program_id, consent_text=consent_text)
+        if language is not None:
+            services.update_cohort(SYSTEM, cohort.id, language=language)
         ids = {
             "program_id": cohort.program_id,
             "cohort_id": cohort.id,
@@ -164,12 +170,17 @@ def demo_server(request, tmp_path_factory) -> Iterator[Demo]:
     """`python wsgi.py` (eventlet, as in production) on a SQLite file with the demo loaded.
 
     A module may set `DEMO_CONSENT_TEXT` to revise the consent text, so every phone asks again.
+    It may set `DEMO_COHORT_LANGUAGE` ("es") so the room speaks that language.
     """
     need_service(_chromium_missing())  # no server to start when no browser can use it
     tmp = tmp_path_factory.mktemp("e2e")
     url = "sqlite:///" + str(tmp / "hearth.db")
     create_schema(url)
-    ids = load_demo(url, getattr(request.module, "DEMO_CONSENT_TEXT", None))
+    ids = load_demo(
+        url,
+        getattr(request.module, "DEMO_CONSENT_TEXT", None),
+        getattr(request.module, "DEMO_COHORT_LANGUAGE", None),
+    )
     server = LiveServer(url, "eventlet", tmp)
     server.start()
     try:
@@ -178,3 +189,93 @@ def demo_server(request, tmp_path_factory) -> Iterator[Demo]:
         server.kill()
         if request.session.testsfailed:
             print(server.logs())
+
+
+# --- axe-core: every page and state a browser test reaches ------------------------------------------
+# tests/e2e/vendor/axe.min.js is axe-core 4 as published on npm (`npm pack axe-core@4`), committed
+# with its MPL-2.0 header and licence files so a fresh clone needs no network for it.
+AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_FAIL_ON = ("serious", "critical")
+_RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations
+    .filter(v => ['serious', 'critical'].includes(v.impact))
+    .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.join(' '),
+                                                      summary: n.failureSummary}))}));
+}"""
+
+
+def check_a11y(page, where: str) -> None:
+    """Run axe-core on the page as it is now; fail on any serious or critical violation.
+
+    The script is evaluated through the DevTools protocol, which the page's CSP (no inline
+    script, no other origins) does not govern, so the page's own policy stays as served.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    violations = page.evaluate(_RUN_AXE)
+    if violations:
+        lines = [f"axe: {len(violations)} serious or critical violation(s) on {where} ({page.url}):"]
+        for v in violations:
+            lines.append(f"  [{v['impact']}] {v['id']}: {v['help']}")
+            for node in v["nodes"]:
+                summary = " ".join(node["summary"].split())
+                lines.append(f"      at {node['target']}: {summary}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+_AXE_CACHE: list[str] = []
+
+
+def _axe_source() -> str:
+    if not _AXE_CACHE:
+        _AXE_CACHE.append(AXE_JS.read_text(encoding="utf-8"))
+    return _AXE_CACHE[0]
+
+
+# --- the phone at 360 px ----------------------------------------------------------------------------
+PHONE_WIDTH = PHONE["viewport"]["width"]
+MIN_TARGET = 44  # CSS px, WCAG 2.5.5
+_PHONE_LAYOUT = """() => {
+  const small = [];
+  const seen = (el) => {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    // Off to the left until focused (the skip link): not on the screen, so not a target yet.
+    return r.width > 0 && r.height > 0 && r.right > 0 && style.visibility !== 'hidden'
+      && !el.closest('[hidden]');
+  };
+  for (const el of document.querySelectorAll(
+      'button, a[href], input, select, textarea, summary, [role=button]')) {
+    if (!seen(el) || el.type === 'hidden') continue;
+    let r = el.getBoundingClientRect();
+    let box = {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+    // A checkbox or a radio is tapped through its label too: the target is both together.
+    if ((el.type === 'checkbox' || el.type === 'radio') && el.labels) {
+      for (const label of el.labels) {
+        const l = label.getBoundingClientRect();
+        box = {left: Math.min(box.left, l.left), top: Math.min(box.top, l.top),
+               right: Math.max(box.right, l.right), bottom: Math.max(box.bottom, l.bottom)};
+      }
+    }
+    const w = box.right - box.left, h = box.bottom - box.top;
+    if (w < 43.5 || h < 43.5) {
+      const name = (el.getAttribute('aria-label') || el.textContent || el.name || el.id || '').trim();
+      small.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${name.slice(0, 40)}" `
+                 + `${Math.round(w)}x${Math.round(h)}`);
+    }
+  }
+  return {width: document.scrollingElement.scrollWidth, small: small};
+}"""
+
+
+def check_phone(page, where: str) -> None:
+    """The phone at 360 px: nothing wider than the screen, every control at least 44x44 px."""
+    layout = page.evaluate(_PHONE_LAYOUT)
+    problems = []
+    if layout["width"] > PHONE_WIDTH:
+        problems.append(f"the page scrolls sideways: {layout['width']} px wide")
+    problems += [f"touch target under {MIN_TARGET} px: {item}" for item in layout["small"]]
+    if problems:
+        pytest.fail(f"phone layout on {where}:\n  " + "\n  ".join(problems), pytrace=False)

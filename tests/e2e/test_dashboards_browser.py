@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from facilitation import demo as demo_data
 from groups.models import Attendance, AttendanceStatus, Member
-from tests.e2e.conftest import DESKTOP, screenshot, sign_in
+from tests.e2e.conftest import DESKTOP, check_a11y, screenshot, sign_in
 from tests.realtime.live_server import query
 
 pytestmark = pytest.mark.browser
@@ -36,9 +36,14 @@ def statuses(database_url: str, group_session_id: int) -> dict[str, str]:
 
 def test_facilitator_reads_the_session_summary_and_the_cycle(demo_server, new_context):
     page = new_context(**DESKTOP).new_page()
+    page.goto(demo_server.url + "/login")
+    check_a11y(page, "the sign-in page")
     sign_in(page, demo_server.url, "facilitator@example.org")
+    check_a11y(page, "the facilitator's home page")
     page.get_by_role("link", name=demo_data.COHORT_NAME).click()
+    check_a11y(page, "the cohort's page")
     page.get_by_role("link", name="Session 6", exact=True).click()
+    check_a11y(page, "a held session's page")
     page.get_by_role("link", name="Summary").click()
 
     # --- after session 6 --------------------------------------------------------------------------
@@ -60,6 +65,7 @@ def test_facilitator_reads_the_session_summary_and_the_cycle(demo_server, new_co
     expect(mood.get_by_role("img")).to_have_count(2)  # one chart per moment, with a data table
     expect(page.get_by_role("region", name="What ran")).to_contain_text("Dyads: what it was like")
     screenshot(page, "session-summary", full_page=True)
+    check_a11y(page, "the session summary")
 
     # --- the whole cycle --------------------------------------------------------------------------
     page.get_by_role("link", name="Outcomes of the cycle").click()
@@ -76,12 +82,15 @@ def test_facilitator_reads_the_session_summary_and_the_cycle(demo_server, new_co
     trends = page.get_by_role("region", name="Mood and connectedness, session by session")
     expect(trends.get_by_role("figure")).to_have_count(4)
     screenshot(page, "dashboard-facilitator", full_page=True)
+    check_a11y(page, "the cohort's cycle")
 
 
 def test_coordinator_compares_cohorts_and_never_sees_a_person(demo_server, new_context):
     cohort_page = f"/cohorts/{demo_server.cohort_id}/outcomes"
     page = new_context(refusals={cohort_page: {403}}, **DESKTOP).new_page()
     sign_in(page, demo_server.url, "coordinator@example.org")
+    page.goto(f"{demo_server.url}/programs/{demo_server.program_id}")
+    check_a11y(page, "the program's page")
     page.goto(f"{demo_server.url}/programs/{demo_server.program_id}/outcomes")
     expect(
         page.get_by_role("heading", name=f"{demo_data.PROGRAM_NAME}: cohorts side by side")
@@ -98,6 +107,7 @@ def test_coordinator_compares_cohorts_and_never_sees_a_person(demo_server, new_c
     for name in demo_data.MEMBER_NAMES:
         expect(main).not_to_contain_text(name)  # aggregates only, on every part of the page
     screenshot(page, "dashboard-coordinator", full_page=True)
+    check_a11y(page, "the coordinator's comparison of cohorts")
 
     # The facilitator's view of the cycle names people: a coordinator is refused it.
     response = page.goto(demo_server.url + cohort_page)

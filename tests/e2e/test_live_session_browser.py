@@ -14,7 +14,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from facilitation import demo as demo_data
-from tests.e2e.conftest import DESKTOP, PHONE, PROJECTOR, screenshot, sign_in
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    PROJECTOR,
+    check_a11y,
+    check_phone,
+    screenshot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -28,23 +36,40 @@ CHECK_OUT = "How are you leaving?"
 SHARED_TEXT = "a song from my grandmother's kitchen"
 
 
-def join(page: Page, base_url: str, code: str, name: str, shot: str | None = None) -> None:
+def audit(page: Page, where: str, phone: bool = False) -> None:
+    """axe on the page as it is now; on a phone, the 360 px layout and its touch targets too."""
+    check_a11y(page, where)
+    if phone:
+        check_phone(page, where)
+
+
+def join(
+    page: Page, base_url: str, code: str, name: str, shot: str | None = None, checks: bool = False
+) -> None:
     """Type the room code, tap a roster name, accept the consent text, land in the lobby."""
     page.goto(base_url + "/join")
+    if checks:
+        audit(page, "the phone's join page", phone=True)
     page.get_by_label("Room code").fill(code.lower())  # typed as it comes; the page tidies it
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Who are you?")).to_be_visible()
     if shot:
         screenshot(page, shot)
+    if checks:
+        audit(page, "the phone's list of names", phone=True)
     page.get_by_role("button", name=name, exact=True).click()
     expect(page.get_by_role("heading", name="Before you join")).to_be_visible()
     expect(page.get_by_role("region", name="Consent text")).to_contain_text("pairs may now be")
+    if checks:
+        audit(page, "the phone's consent text", phone=True)
     page.get_by_role("button", name="I agree — join").click()
     expect(
         page.get_by_role("heading", name="You’re in — waiting for the facilitator")
     ).to_be_visible()
     expect(page.get_by_text(f"You joined as {name}")).to_be_visible()
     expect(page.get_by_role("status").first).to_have_text("Connected")
+    if checks:
+        audit(page, "the phone's lobby", phone=True)
 
 
 def answer_mood(page: Page, pleasure: str, arousal: str, word: str, circles: str | None = None):
@@ -56,6 +81,23 @@ def answer_mood(page: Page, pleasure: str, arousal: str, word: str, circles: str
     expect(chip).to_have_attribute("aria-pressed", "true")
     if circles:
         page.get_by_role("radio", name=circles).check()
+
+
+def circles_by_keyboard(page: Page) -> None:
+    """The sliders and the circles picture answer to the arrow keys alone."""
+    slider = page.get_by_role("slider", name="How pleasant do you feel?")
+    slider.focus()
+    before = float(slider.input_value())
+    page.keyboard.press("ArrowRight")
+    assert float(slider.input_value()) > before, "ArrowRight did not move the slider"
+    first = page.get_by_role("radio").first
+    first.focus()
+    page.keyboard.press("Space")
+    expect(first).to_be_checked()
+    page.keyboard.press("ArrowRight")
+    expect(first).not_to_be_checked()
+    expect(page.get_by_role("radio").nth(1)).to_be_checked()
+    expect(page.get_by_role("radio").nth(1)).to_be_focused()
 
 
 def send_answer(page: Page) -> None:
@@ -73,6 +115,7 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     console.get_by_role("button", name="Start session").click()
     expect(console.get_by_role("heading", name="Live console")).to_be_visible()
     expect(console.get_by_role("status").first).to_have_text("Connected")
+    audit(console, "the console, before the first activity")
     code = console.get_by_role("region", name="Room").locator("#room-code").inner_text()
     assert re.fullmatch(r"[A-Z2-9]{6}", code), code
     now = console.get_by_role("region", name="Now")
@@ -93,12 +136,14 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     expect(lobby.get_by_text(code, exact=True)).to_be_visible()
     expect(lobby.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
     expect(lobby).to_contain_text("Waiting for the first person")
+    audit(screen, "the screen's lobby")
 
     # --- three phones join by code, pick their names and accept the new consent text ------------
     phones: dict[str, Page] = {}
     for name in PHONES:
         phones[name] = new_context(**PHONE).new_page()
-        join(phones[name], base, code, name, shot="phone-join" if name == "Ash" else None)
+        ash = name == "Ash"
+        join(phones[name], base, code, name, shot="phone-join" if ash else None, checks=ash)
     expect(lobby).to_contain_text("3 people are here")
     expect(console.get_by_role("region", name="Attendance")).to_contain_text("3 here")
     screenshot(screen, "screen-lobby")
@@ -111,9 +156,14 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
         answer_mood(page, f"0.{2 + index}", f"0.{5 + index}", word)
         if name == "Ash":
             screenshot(page, "phone-checkin")
+            audit(page, "the phone's check-in", phone=True)
         send_answer(page)
+        if name == "Ash":
+            audit(page, "the phone's check-in, saved", phone=True)
     activity = screen.get_by_role("region", name=CHECK_IN)
     expect(activity.get_by_text("3 people responded")).to_be_visible()
+    audit(screen, "the screen during the check-in")
+    audit(console, "the console during the check-in")
     expect(results.get_by_text("3 people responded")).to_be_visible()
     now.get_by_role("button", name=f"Close “{CHECK_IN}”").click()
     now.get_by_role("button", name="Reveal results").click()
@@ -124,11 +174,14 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     ).to_have_count(2)
     expect(activity).not_to_contain_text("numb")
     expect(phones["Ash"].get_by_text("This activity has closed. Thank you.")).to_be_visible()
+    audit(phones["Ash"], "the phone after the check-in closed", phone=True)
+    audit(screen, "the screen with the check-in's results withheld")
 
     # --- a prompt: one phone writes, the facilitator approves, the screen shows it unsigned -----
     agenda.get_by_role("button", name=f"Start “{PROMPT}”").click()
     ash = phones["Ash"]
     expect(ash.get_by_role("heading", name=PROMPT)).to_be_visible()
+    audit(ash, "the phone's prompt", phone=True)
     ash.get_by_label("Or write a few words (optional)").fill(SHARED_TEXT)
     ash.get_by_role("button", name="Send my words").click()
     expect(ash.get_by_text("Saved ✓ You can change it until this closes.")).to_be_visible()
@@ -136,6 +189,7 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     expect(phones["Birch"].get_by_text("Saved ✓")).to_be_visible()
     phones["Cedar"].get_by_role("button", name="Pass").click()
     expect(phones["Cedar"].get_by_text(re.compile("^You passed ✓"))).to_be_visible()
+    audit(phones["Cedar"], "the phone after a pass", phone=True)
     queue = console.get_by_role("region", name=re.compile("^Waiting for approval"))
     item = queue.get_by_role("listitem").filter(has_text=SHARED_TEXT)
     expect(item).to_contain_text(f"Text for “{PROMPT}”")
@@ -149,6 +203,7 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     screenshot(
         console, "console", full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1340}
     )
+    audit(console, "the console with a text waiting for approval")
     item.get_by_role("button", name="Approve this text").click()
     expect(queue.get_by_text("Nothing waiting.")).to_be_visible()
     shared = prompt.get_by_role("listitem").filter(has_text=SHARED_TEXT)
@@ -156,6 +211,7 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     for name in PHONES:
         expect(prompt).not_to_contain_text(name)
     screenshot(screen, "screen")
+    audit(screen, "the screen showing an approved text")
 
     # --- dyads: three people make one triad; each phone sees the other two ----------------------
     agenda.get_by_role("button", name=f"Start “{DYADS}”").click()
@@ -171,16 +227,22 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
         expect(partner).not_to_contain_text(name)
         if name == "Birch":
             screenshot(phones[name], "phone-dyad")
+            audit(phones[name], "the phone's dyads", phone=True)
     triad = pairs.get_by_role("listitem")
     expect(triad).to_have_count(1)
     for name in PHONES:
         expect(triad).to_contain_text(name)  # pairs are shown with names by design
+    audit(screen, "the screen's pairs")
+    audit(console, "the console during the dyads")
 
     # --- check-out: sliders, words and the circles ----------------------------------------------
     agenda.get_by_role("button", name=f"Start “{CHECK_OUT}”").click()
     for index, name in enumerate(PHONES):
         page = phones[name]
         expect(page.get_by_role("heading", name=CHECK_OUT)).to_be_visible()
+        if name == "Ash":
+            audit(page, "the phone's check-out", phone=True)
+            circles_by_keyboard(page)
         answer_mood(page, f"0.{5 + index}", f"0.{3 + index}", "warm", circles=f"{4 + index} — ")
         send_answer(page)
     leaving = screen.get_by_role("region", name=CHECK_OUT)
@@ -189,6 +251,7 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
     # --- the end: every phone and the screen say goodbye ----------------------------------------
     console.get_by_role("link", name="End session…").click()
     expect(console.get_by_role("heading", name="End session 7?")).to_be_visible()
+    audit(console, "the page that confirms the end of a session")
     console.get_by_role("button", name="End the session").click()
     expect(
         console.get_by_text("The session has ended. Phones show a closing screen.")
@@ -197,3 +260,5 @@ def test_a_whole_session_from_check_in_to_check_out(demo_server, new_context):
         expect(page.get_by_role("heading", name="Thank you for coming")).to_be_visible()
         expect(page.get_by_role("button", name="I need a pause")).to_be_hidden()
     expect(screen.get_by_role("heading", name="Thank you for coming")).to_be_visible()
+    audit(phones["Ash"], "the phone's closing screen", phone=True)
+    audit(screen, "the screen's closing screen")
