@@ -191,7 +191,7 @@ def demo_server(request, tmp_path_factory) -> Iterator[Demo]:
             print(server.logs())
 
 
-# --- axe-core: every page and state a browser test reaches ------------------------------------------
+# --- axe-core: every page and state a browser test reaches ----------------------------------------
 # tests/e2e/vendor/axe.min.js is axe-core 4 as published on npm (`npm pack axe-core@4`), committed
 # with its MPL-2.0 header and licence files so a fresh clone needs no network for it.
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -216,7 +216,8 @@ def check_a11y(page, where: str) -> None:
         page.evaluate(_axe_source())
     violations = page.evaluate(_RUN_AXE)
     if violations:
-        lines = [f"axe: {len(violations)} serious or critical violation(s) on {where} ({page.url}):"]
+        count = len(violations)
+        lines = [f"axe: {count} serious or critical violation(s) on {where} ({page.url}):"]
         for v in violations:
             lines.append(f"  [{v['impact']}] {v['id']}: {v['help']}")
             for node in v["nodes"]:
@@ -234,7 +235,7 @@ def _axe_source() -> str:
     return _AXE_CACHE[0]
 
 
-# --- the phone at 360 px ----------------------------------------------------------------------------
+# --- the phone at 360 px --------------------------------------------------------------------------
 PHONE_WIDTH = PHONE["viewport"]["width"]
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5
 _PHONE_LAYOUT = """() => {
@@ -261,7 +262,7 @@ _PHONE_LAYOUT = """() => {
     }
     const w = box.right - box.left, h = box.bottom - box.top;
     if (w < 43.5 || h < 43.5) {
-      const name = (el.getAttribute('aria-label') || el.textContent || el.name || el.id || '').trim();
+      const name = (el.getAttribute('aria-label') || el.textContent || el.id || '').trim();
       small.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${name.slice(0, 40)}" `
                  + `${Math.round(w)}x${Math.round(h)}`);
     }
