@@ -26,6 +26,8 @@ def init_realtime(app: Flask) -> None:
         ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 20),
         ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
     )
+    for event in handlers.BARE_EVENTS:  # the hot path, without a Flask request per event
+        socketio.server.on(event, handlers.bare_handler(event), namespace="/")
     from realtime.publisher import Publisher
 
     publisher = Publisher(app, delay=app.config.get("SOCKETIO_COALESCE_SECONDS", 0.1))

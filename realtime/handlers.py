@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import gettext
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
@@ -178,14 +178,27 @@ def _error(exc: HearthError) -> dict[str, Any]:
     return {"ok": False, "error": exc.to_dict()}
 
 
-def dispatch(roles: tuple[str, ...], schema: Schema, call: Callable, data: Any):
+def _in_request(sid: str, answer: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    # An error's words are translated in the request context of the socket (its page's language).
+    if has_request_context():
+        return answer()
+    with current_app.request_context(socketio.server.get_environ(sid, namespace="/")):
+        return answer()
+
+
+def dispatch(
+    roles: tuple[str, ...], schema: Schema, call: Callable, data: Any, sid: str | None = None
+):
     """Parse, authorise, rate-limit, call one service, and ack."""
+    sid = request.sid if sid is None else sid
     try:
-        conn = connection()
+        conn = _connections.get(sid)
+        if conn is None:
+            raise NotAuthenticated("This connection is not signed in.")
         i18n.use_connection_language(conn.language)
         if conn.role not in roles:
             raise Forbidden("This connection may not send that.")
-        if not _limiter.hit(_RATES[conn.role], request.sid):
+        if not _limiter.hit(_RATES[conn.role], sid):
             raise RateLimited("Too many messages; wait a moment.")
         try:
             payload = schema.load(data if data is not None else {})
@@ -195,17 +208,21 @@ def dispatch(roles: tuple[str, ...], schema: Schema, call: Callable, data: Any):
         return _ok(call(conn, payload))
     except HearthError as exc:
         db.session.rollback()
-        return _error(exc)
+        refusal = exc
+        return _in_request(sid, lambda: _error(refusal))
     except Exception:
         db.session.rollback()
         log.exception("socket command failed")
-        return {
-            "ok": False,
-            "error": {
-                "code": "server_error",
-                "message": gettext("Something went wrong; nothing was saved."),
+        return _in_request(
+            sid,
+            lambda: {
+                "ok": False,
+                "error": {
+                    "code": "server_error",
+                    "message": gettext("Something went wrong; nothing was saved."),
+                },
             },
-        }
+        )
 
 
 def _phone(conn: Connection) -> Participant:
@@ -346,3 +363,28 @@ def _register(event: str) -> None:
 
 for _event in COMMANDS:
     _register(_event)
+
+
+# The hot path: a room of phones answering. These commands need no Flask request per event
+# (no login, no cookie, no URL): they run in an app context only, and an error's words are
+# translated in a request context made for the error alone.
+BARE_EVENTS = ("submit_answer",)
+
+
+def bare_handler(event: str) -> Callable[..., Any]:
+    """A python-socketio handler for one command, without Flask-SocketIO's request context."""
+    roles, schema_class, call = COMMANDS[event]
+    schema = schema_class()
+
+    def handler(sid: str, data: Any = None, *_more: Any):
+        environ = socketio.server.get_environ(sid, namespace="/")
+        if not environ:
+            return None
+        app = environ["flask.app"]
+        if has_app_context() and current_app._get_current_object() is app:
+            return dispatch(roles, schema, call, data, sid=sid)  # a test client's own context
+        with app.app_context():
+            return dispatch(roles, schema, call, data, sid=sid)
+
+    handler.__name__ = f"on_{event}"
+    return handler
