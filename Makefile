@@ -39,6 +39,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 
 test: $(VENV)/.test-installed chromium lint
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 	$(BIN)/pytest -n auto --dist loadfile
 	$(BIN)/pytest -n auto --dist loadfile --db postgresql -m "not browser and not live" tests/groups tests/facilitation tests/realtime
 

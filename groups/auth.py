@@ -20,7 +20,9 @@ from flask_babel import lazy_gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -29,6 +31,14 @@ from groups.errors import HearthError, NotAuthenticated
 from groups.extensions import db, limiter, login_manager
 
 bp = Blueprint("auth", __name__)
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in a route: at most what a 32-bit signed database integer holds."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's own name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class LoginForm(FlaskForm):
@@ -102,6 +112,9 @@ def _unauthorized():
 
 def init_app(app: Flask) -> None:
     """Register sign-in and the error handlers."""
+    # Ids in paths are database integers: a larger number is no route (404), never an overflow
+    # in the driver (500). Set before any blueprint adds its rules.
+    app.url_map.converters["int"] = DatabaseInt
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     app.register_blueprint(bp)
@@ -132,6 +145,37 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         return http_error_response(exc)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: Exception):
+        # A number in a query or a body too large for the database's integers.
+        db.session.rollback()
+        body = {"code": "invalid", "message": "A number is out of range."}
+        if wants_json():
+            return jsonify(error=body), 422
+        return render_template("error.html", error=HearthError(body["message"])), 422
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception):
+        # The database is down or unreachable: say so (503, retry later), not a bare 500.
+        try:
+            db.session.rollback()
+        except (OperationalError, InterfaceError):
+            pass  # nothing to roll back on a connection that is gone
+        body = {
+            "code": "database_unavailable",
+            "message": "The database does not answer; nothing was saved. Try again in a moment.",
+        }
+        headers = {"Retry-After": "5"}
+        if wants_json():
+            return jsonify(error=body), 503, headers
+        try:
+            page = render_template("error.html", error=HearthError(body["message"]))
+        except (OperationalError, InterfaceError):  # the page asks who is signed in
+            page = body["message"]
+        return page, 503, headers
 
 
 def http_error_response(
