@@ -100,10 +100,11 @@ def screenshot(page, name: str, **options: Any) -> None:
     """Save docs/screenshots/<name>.png when HEARTH_SCREENSHOTS=1 (so CI leaves the tree clean)."""
     if os.environ.get("HEARTH_SCREENSHOTS") != "1":
         return
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"  # a name may hold a folder: es/phone-join
+    path.parent.mkdir(parents=True, exist_ok=True)
     # From the top, as a person first sees the page (and sticky bars sit where they belong).
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled", **options)
+    page.screenshot(path=str(path), animations="disabled", **options)
 
 
 def sign_in(page, base_url: str, email: str) -> None:
