@@ -64,7 +64,7 @@ def test_the_api_answers_any_request_within_its_schema(app, world):
     ]:
 
         @settings(
-            max_examples=int(os.environ.get("HEARTH_SCHEMATHESIS_EXAMPLES", "6")),
+            max_examples=int(os.environ.get("HEARTH_SCHEMATHESIS_EXAMPLES", "4")),
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
