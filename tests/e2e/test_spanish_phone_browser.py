@@ -293,6 +293,22 @@ def test_a_session_in_spanish_on_three_phones(demo_server, new_context):
     cedar.get_by_role("button", name=es("Pass")).click()
     no_motion(cedar, "the prompt, passed")
     audit(cedar, "the Spanish phone after a pass")
+
+    # --- "My answers": deleting them asks first, and "no" keeps them ----------------------------
+    cedar.get_by_role("button", name=es("My answers")).click()
+    expect(cedar.get_by_role("heading", name=es("My answers"))).to_be_visible()
+    cedar.get_by_role("button", name=es("Delete my answers")).click()
+    # The question counts what would go: "¿Borrar tus 2 respuestas del servidor? ..."
+    question = cedar.locator("#forget-question")
+    expect(question).to_contain_text(
+        es("Delete all your answers from the server? This cannot be undone.").split("?")[-1].strip()
+    )
+    expect(question).to_be_visible()
+    audit(cedar, "the Spanish question before deleting one's answers")
+    cedar.get_by_role("button", name=es("No, keep them")).click()
+    expect(question).to_be_hidden()
+    cedar.get_by_role("button", name=es("Back to the session")).click()
+    expect(cedar.get_by_role("heading", name=PROMPT)).to_be_visible()
     queue = console.get_by_role("region", name=re.compile("^Waiting for approval"))
     expect(queue.get_by_role("listitem")).to_have_count(1)
     console.get_by_role("button", name="Approve this text").click()
