@@ -112,8 +112,8 @@ def test_a_phone_on_one_process_reaches_the_screen_on_the_other(pair, database_u
         # B restarts (a crash): the TV reconnects to it and gets the whole picture back.
         b.kill()
         screen.wait_disconnects(1)
+        since = screen.mark()  # before the restart: the TV may be back before start() returns
         b.start()
-        since = screen.mark()
         screen.wait_connects(2, timeout=15)
         screen.wait_for("screen_state", lambda s: responded(s) == 1, since)
 
